@@ -1,0 +1,151 @@
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import cookieParser from 'cookie-parser';
+import { csrfSync } from 'csrf-sync';
+import ejs from 'ejs';
+import express, { type Express } from 'express';
+import session from 'express-session';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
+import type { Deps } from './container';
+import { errorHandler, notFound } from './middleware/errorHandler';
+import { i18n } from './middleware/i18n';
+import { createAuthenticator } from './middleware/passportSetup';
+import { publicDir, viewsDir } from './paths';
+import { accountRoutes } from './routes/accountRoutes';
+import { adminRoutes } from './routes/adminRoutes';
+import { authRoutes } from './routes/authRoutes';
+import { healthRoutes } from './routes/healthRoutes';
+import { publicRoutes } from './routes/publicRoutes';
+
+const LAYOUT = path.join(viewsDir, 'layouts', 'main.ejs');
+
+/** Renders a page, then the layout around it, unless the page asks for no layout. */
+function renderWithLayout(file: string, options: object, done: (err: Error | null, html?: string) => void): void {
+  const opts = options as Record<string, unknown> & { layout?: false };
+  ejs.renderFile(file, opts, (err, body) => {
+    if (err) return done(err);
+    if (opts.layout === false) return done(null, body);
+    ejs.renderFile(LAYOUT, { ...opts, body }, (layoutErr, html) => done(layoutErr, html));
+  });
+}
+
+export function createApp(deps: Deps): Express {
+  const { config, logger } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxy);
+  app.engine('ejs', renderWithLayout);
+  app.set('view engine', 'ejs');
+  app.set('views', viewsDir);
+  if (config.env === 'production') app.enable('view cache');
+
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && /^[\w.-]{8,64}$/.test(given) ? given : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
+      // Method, path and status are enough; headers would carry cookies and tokens.
+      serializers: {
+        req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({
+          id: req.id,
+          method: req.method,
+          url: req.url,
+          ip: req.remoteAddress,
+        }),
+        res: (res: { statusCode: number }) => ({ status: res.statusCode }),
+      },
+    }),
+  );
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          styleSrc: ["'self'"],
+          imgSrc: ["'self'", 'data:'],
+          fontSrc: ["'self'"],
+          connectSrc: ["'self'"],
+          formAction: ["'self'"],
+          frameAncestors: ["'none'"],
+          objectSrc: ["'none'"],
+          baseUri: ["'none'"],
+          ...(config.secureCookies ? { upgradeInsecureRequests: [] } : {}),
+        },
+      },
+      strictTransportSecurity: config.secureCookies,
+      referrerPolicy: { policy: 'same-origin' },
+    }),
+  );
+  app.use('/assets', express.static(publicDir, { maxAge: config.env === 'production' ? '1d' : 0, index: false }));
+  app.use(healthRoutes(deps));
+
+  app.use(cookieParser());
+  app.use(i18n);
+  app.use((req, res, next) => {
+    // Defaults for the layout, so that an error page renders even when the session could not load.
+    res.locals.user = null;
+    res.locals.flash = null;
+    res.locals.currentPath = req.originalUrl;
+    res.locals.csrfToken = () => '';
+    next();
+  });
+  app.use(express.urlencoded({ extended: false, limit: '100kb', parameterLimit: 200 }));
+  app.use(
+    session({
+      name: 'portal.sid',
+      store: deps.sessionStore,
+      secret: config.sessionSecret,
+      resave: false,
+      saveUninitialized: false,
+      // Every request moves the expiry forward: the session ends after this much idle time.
+      rolling: true,
+      cookie: {
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: config.secureCookies,
+        maxAge: config.sessionIdleMinutes * 60_000,
+      },
+    }),
+  );
+  const authenticator = createAuthenticator(deps);
+  app.use(authenticator.initialize());
+  app.use(authenticator.session());
+
+  const { csrfSynchronisedProtection, generateToken } = csrfSync({
+    size: 32,
+    getTokenFromRequest: (req) => {
+      const body = req.body as Record<string, unknown> | undefined;
+      const fromBody = body?._csrf;
+      return typeof fromBody === 'string' ? fromBody : (req.headers['x-csrf-token'] as string | undefined);
+    },
+  });
+  app.use(csrfSynchronisedProtection);
+  app.use((req, res, next) => {
+    // A token is made (and the session saved) only when a page has a form that needs one.
+    res.locals.csrfToken = () => generateToken(req);
+    res.locals.user = req.user ?? null;
+    if (req.session.flash) {
+      const { kind, key, params } = req.session.flash;
+      res.locals.flash = { kind, text: req.t(key, params) };
+      delete req.session.flash;
+    }
+    next();
+  });
+
+  app.use(publicRoutes(deps));
+  app.use(authRoutes(deps, authenticator));
+  app.use(accountRoutes(deps));
+  app.use(adminRoutes(deps));
+
+  app.use(notFound);
+  app.use(errorHandler(logger));
+  return app;
+}

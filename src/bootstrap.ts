@@ -1,0 +1,33 @@
+import { systemClock, type Clock } from './clock';
+import { type Config } from './config';
+import { buildDeps, type Deps } from './container';
+import { createDb, migrateToLatest } from './data/db';
+import { closeSessionStore } from './data/sessionStore';
+import { createLogger, type Logger } from './logger';
+import { seedDemoData } from './services/demoSeed';
+
+/** Opens the database, migrates it, seeds demo data when allowed, and builds the dependencies. */
+export async function bootstrap(
+  config: Config,
+  opts: { clock?: Clock; logger?: Logger } = {},
+): Promise<Deps> {
+  const logger = opts.logger ?? createLogger(config.logLevel);
+  const db = createDb(config.database);
+  try {
+    const applied = await migrateToLatest(db);
+    if (applied.length > 0) logger.info({ applied }, 'database migrated');
+    const deps = buildDeps(config, db, opts.clock ?? systemClock, logger);
+    if (config.seedDemoData && (await seedDemoData({ db, ...deps.repos }, deps.hasher, deps.clock))) {
+      logger.info('demo data seeded into an empty database');
+    }
+    return deps;
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+}
+
+export async function shutdownDeps(deps: Deps): Promise<void> {
+  closeSessionStore(deps.sessionStore);
+  await deps.db.destroy();
+}

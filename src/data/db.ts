@@ -1,0 +1,143 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import knexFactory, { type Knex } from 'knex';
+import type { DatabaseConfig } from '../config';
+import { migrationsDir } from '../paths';
+
+export type Db = Knex;
+export type Dialect = 'sqlite' | 'mysql';
+
+export function dialectOf(db: Knex): Dialect {
+  return db.client.config.client === 'mysql2' ? 'mysql' : 'sqlite';
+}
+
+export function createDb(config: DatabaseConfig): Db {
+  if (config.client === 'sqlite') {
+    fs.mkdirSync(path.dirname(config.filename), { recursive: true });
+    return knexFactory({
+      client: 'better-sqlite3',
+      connection: { filename: config.filename },
+      useNullAsDefault: true,
+      // One connection: SQLite has a single writer, and one connection makes transactions queue
+      // in order instead of failing with SQLITE_BUSY.
+      pool: {
+        min: 1,
+        max: 1,
+        afterCreate(conn: { pragma(s: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
+          conn.pragma('journal_mode = WAL');
+          conn.pragma('synchronous = NORMAL');
+          conn.pragma('foreign_keys = ON');
+          conn.pragma('busy_timeout = 5000');
+          done(null, conn);
+        },
+      },
+    });
+  }
+  return knexFactory({
+    client: 'mysql2',
+    connection: {
+      uri: config.url,
+      // Store and read UTC; show Asia/Ho_Chi_Minh only in the views.
+      timezone: 'Z',
+      charset: 'utf8mb4',
+      supportBigNumbers: true,
+      // DATE columns (birth dates) carry no time of day: keep them as 'YYYY-MM-DD'.
+      dateStrings: ['DATE'],
+      connectTimeout: 5000,
+    } as unknown as Knex.MySql2ConnectionConfig,
+    pool: { min: 0, max: 10, acquireTimeoutMillis: 10000 },
+    acquireConnectionTimeout: 10000,
+  });
+}
+
+/** Knex migration source that names migrations without their extension, so the same database can
+ * be migrated from TypeScript sources (tsx) and from the compiled JavaScript (npm start). */
+class DirectoryMigrationSource implements Knex.MigrationSource<string> {
+  constructor(private readonly dir: string) {}
+  async getMigrations(): Promise<string[]> {
+    const files = await fs.promises.readdir(this.dir);
+    const names = new Set(
+      files
+        .filter((f) => /^\d{14}_[a-z0-9_]+\.(ts|js)$/.test(f) && !f.endsWith('.d.ts'))
+        .map((f) => f.replace(/\.(ts|js)$/, '')),
+    );
+    return [...names].sort();
+  }
+  getMigrationName(migration: string): string {
+    return migration;
+  }
+  async getMigration(migration: string): Promise<Knex.Migration> {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require(path.join(this.dir, migration)) as Knex.Migration;
+  }
+}
+
+const migratorConfig = (): Knex.MigratorConfig => ({
+  migrationSource: new DirectoryMigrationSource(migrationsDir),
+  tableName: 'knex_migrations',
+});
+
+async function ensureUtf8mb4(db: Db): Promise<void> {
+  if (dialectOf(db) !== 'mysql') return;
+  const [rows] = (await db.raw(
+    'SELECT DEFAULT_CHARACTER_SET_NAME AS cs, SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = DATABASE()',
+  )) as [{ cs: string; name: string }[]];
+  const row = rows[0];
+  if (row && row.cs !== 'utf8mb4') {
+    // Vietnamese names need four-byte-safe UTF-8; tables created later inherit the default.
+    await db.raw('ALTER DATABASE ?? CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci', [row.name]);
+  }
+}
+
+export async function migrateToLatest(db: Db): Promise<string[]> {
+  await ensureUtf8mb4(db);
+  const [, applied] = (await db.migrate.latest(migratorConfig())) as [number, string[]];
+  return applied;
+}
+
+export async function rollbackAll(db: Db): Promise<void> {
+  await db.migrate.rollback(migratorConfig(), true);
+}
+
+export async function pingDb(db: Db, timeoutMs = 2000): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      db.raw('SELECT 1'),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error('database ping timed out')), timeoutMs);
+      }),
+    ]);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** SQLite returns epoch milliseconds for DATETIME columns written by knex, MySQL returns Date. */
+export function toDate(value: unknown): Date {
+  if (value instanceof Date) return value;
+  if (typeof value === 'number') return new Date(value);
+  if (typeof value === 'string') return new Date(/^\d+$/.test(value) ? Number(value) : value);
+  throw new TypeError(`not a date: ${String(value)}`);
+}
+
+export function toDateOrNull(value: unknown): Date | null {
+  return value === null || value === undefined ? null : toDate(value);
+}
+
+/** Rows from a unique-key violation, for both engines. */
+export function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string; errno?: number };
+  return e.code === 'ER_DUP_ENTRY' || e.code === 'SQLITE_CONSTRAINT_UNIQUE' || e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+/** Id of a row just inserted (no RETURNING: MySQL has none). */
+export function insertedId(result: unknown): number {
+  const id = Array.isArray(result) ? result[0] : result;
+  const n = Number(typeof id === 'object' && id !== null && 'id' in id ? (id as { id: unknown }).id : id);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new Error('insert did not return an id');
+  return n;
+}

@@ -1,0 +1,96 @@
+import type { NextFunction, Request, Response } from 'express';
+import { AppError, LoginThrottledError, ServiceUnavailableError, ValidationError } from '../errors';
+import type { Logger } from '../logger';
+
+const DB_DOWN_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'PROTOCOL_CONNECTION_LOST',
+  'ER_CON_COUNT_ERROR',
+  'SQLITE_BUSY',
+  'SQLITE_CANTOPEN',
+]);
+
+/** Whether an error means the database cannot be reached now (answer 503, not 500). */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  const e = err as { code?: string; name?: string; message?: string; errors?: unknown[] };
+  if (e?.code && DB_DOWN_CODES.has(e.code)) return true;
+  if (e?.name === 'KnexTimeoutError') return true;
+  if (typeof e?.message === 'string' && /Knex: Timeout acquiring a connection|connect ETIMEDOUT|Connection lost/.test(e.message)) {
+    return true;
+  }
+  return Array.isArray(e?.errors) && e.errors.some(isDatabaseUnavailable);
+}
+
+function normalise(err: unknown): AppError | undefined {
+  if (err instanceof AppError) return err;
+  if (isDatabaseUnavailable(err)) return new ServiceUnavailableError();
+  const e = err as { code?: string; status?: number; type?: string };
+  if (e?.code === 'EBADCSRFTOKEN') return new AppError('CSRF_INVALID', 403, 'error.csrf');
+  if (e?.type === 'entity.too.large') return new AppError('TOO_LARGE', 413, 'error.tooLarge');
+  if (e?.type === 'entity.parse.failed' || e?.status === 400) return new AppError('BAD_REQUEST', 400, 'error.validation');
+  return undefined;
+}
+
+const TITLES: Record<number, string> = {
+  403: 'error.forbiddenTitle',
+  404: 'error.notFoundTitle',
+  503: 'error.unavailableTitle',
+};
+
+export function notFound(req: Request, res: Response): void {
+  res.status(404);
+  if (req.path.startsWith('/api/')) {
+    res.json({ error: { code: 'NOT_FOUND', message: req.t('error.notFound') } });
+    return;
+  }
+  res.render('pages/errors/error', { title: req.t('error.notFoundTitle'), message: req.t('error.notFound') });
+}
+
+/** Users see a friendly page (or JSON for the API) with a reference; the log gets the detail. */
+export function errorHandler(logger: Logger) {
+  // Express recognises an error handler by its four parameters.
+  return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
+    const known = normalise(err);
+    const status = known?.status ?? 500;
+    const reference = String(req.id ?? '');
+    const log = (req as { log?: Logger }).log ?? logger;
+    if (status >= 500) log.error({ err, reference }, 'request failed');
+    else log.info({ code: known?.code, status }, 'request refused');
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    if (status === 503) res.set('Retry-After', '30');
+    if (known instanceof LoginThrottledError) res.set('Retry-After', String(known.retryAfterMinutes * 60));
+    const t = req.t ?? ((k: string) => k);
+    const message = known ? t(known.messageKey) : t('error.internal');
+    res.status(status);
+    if (req.path.startsWith('/api/')) {
+      res.json({
+        error: {
+          code: known?.code ?? 'INTERNAL',
+          message,
+          ...(known instanceof ValidationError
+            ? { fields: Object.fromEntries(Object.entries(known.fieldErrors).map(([f, k]) => [f, t(k)])) }
+            : {}),
+          ...(status >= 500 ? { reference } : {}),
+        },
+      });
+      return;
+    }
+    res.render('pages/errors/error', {
+      title: t(TITLES[status] ?? 'error.title'),
+      message,
+      reference: status >= 500 && status !== 503 ? reference : null,
+    }, (renderErr, html) => {
+      // A broken view must not hide the original error behind a blank page.
+      if (renderErr) {
+        log.error({ err: renderErr }, 'error page failed to render');
+        res.type('text/plain').send(`${message}${status >= 500 ? ` (${reference})` : ''}`);
+      } else res.send(html);
+    });
+  };
+}

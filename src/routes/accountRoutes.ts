@@ -1,0 +1,54 @@
+import type { Request, Response } from 'express';
+import { Router } from 'express';
+import type { Deps } from '../container';
+import { requireLogin } from '../middleware/auth';
+import { requestContext } from '../middleware/requestContext';
+import { handleForm } from './forms';
+
+export function accountRoutes(deps: Deps): Router {
+  const router = Router();
+  router.use('/account', requireLogin);
+
+  const profileData = async (req: Request) => {
+    const user = req.user!;
+    const agency = user.agencyId ? await deps.repos.agencies.findById(user.agencyId) : undefined;
+    return {
+      title: req.t('account.title'),
+      profile: user,
+      agency: agency ? (req.lang === 'en' ? agency.nameEn : agency.name) : null,
+      activity: await deps.repos.audit.listForActor(user.id, 10),
+    };
+  };
+
+  router.get('/account', async (req, res) => {
+    res.render('pages/account/profile', { ...(await profileData(req)), values: { phone: req.user!.phone ?? '' }, errors: {} });
+  });
+
+  router.post('/account/contact', async (req, res) => {
+    await handleForm(req, res, { name: 'pages/account/profile', fields: ['phone'], data: await profileData(req) }, async () => {
+      await deps.accounts.updateContact(req.user!, req.body, requestContext(req));
+      req.session.flash = { kind: 'success', key: 'account.contactSaved' };
+      res.redirect(303, '/account');
+    });
+  });
+
+  const passwordView = (req: Request) => ({
+    name: 'pages/account/password',
+    fields: ['currentPassword', 'password', 'passwordConfirm'],
+    data: { title: req.t('account.changePassword') },
+  });
+
+  router.get('/account/password', (req: Request, res: Response) => {
+    res.render('pages/account/password', { ...passwordView(req).data, values: {}, errors: {} });
+  });
+
+  router.post('/account/password', async (req, res) => {
+    await handleForm(req, res, passwordView(req), async () => {
+      await deps.accounts.changePassword(req.user!, req.body, requestContext(req));
+      req.session.flash = { kind: 'success', key: 'account.passwordChanged' };
+      res.redirect(303, '/account');
+    });
+  });
+
+  return router;
+}

@@ -1,0 +1,22 @@
+import type { User as PortalUser } from './data/userRepository';
+import type { Language, Translate } from './i18n/messages';
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+    interface User extends PortalUser {}
+    interface Request {
+      lang: Language;
+      t: Translate;
+    }
+  }
+}
+
+declare module 'express-session' {
+  interface SessionData {
+    flash?: { kind: 'success' | 'info' | 'error'; key: string; params?: Record<string, string | number> };
+  }
+}
+
+export {};
