@@ -14,7 +14,10 @@ import {
 import type { RequestContext } from './auditContext';
 import type { LoginThrottle } from './loginThrottle';
 import type { PasswordHasher } from './passwordHasher';
-import { parseInput } from './validation';
+import { normaliseTaxCode } from './identityNumbers';
+import { parseInput, parseInputWithChecks } from './validation';
+
+const text = (v: unknown): string => (typeof v === 'string' ? v.trim() : '');
 
 export type LoginResult = { ok: true; user: User } | { ok: false };
 
@@ -29,8 +32,9 @@ export class AccountService {
   ) {}
 
   async registerCitizen(raw: unknown, ctx: RequestContext): Promise<User> {
-    const input: CitizenRegistration = parseInput(citizenRegistrationSchema, raw);
-    await this.refuseTaken({ email: input.email, citizenId: input.citizenId });
+    const input: CitizenRegistration = await parseInputWithChecks(citizenRegistrationSchema, raw, (r) =>
+      this.takenFields({ email: text(r.email).toLowerCase(), citizenId: text(r.citizenId) }),
+    );
     return this.createAccount(
       {
         kind: 'CITIZEN',
@@ -46,8 +50,9 @@ export class AccountService {
   }
 
   async registerBusiness(raw: unknown, ctx: RequestContext): Promise<User> {
-    const input: BusinessRegistration = parseInput(businessRegistrationSchema, raw);
-    await this.refuseTaken({ email: input.email, taxCode: input.taxCode });
+    const input: BusinessRegistration = await parseInputWithChecks(businessRegistrationSchema, raw, (r) =>
+      this.takenFields({ email: text(r.email).toLowerCase(), taxCode: normaliseTaxCode(text(r.taxCode)) ?? undefined }),
+    );
     return this.createAccount(
       {
         kind: 'BUSINESS',
@@ -62,13 +67,13 @@ export class AccountService {
     );
   }
 
-  private async refuseTaken(fields: { email: string; citizenId?: string; taxCode?: string }): Promise<void> {
+  private async takenFields(fields: { email?: string; citizenId?: string; taxCode?: string }) {
     const taken = await this.users.existing(fields);
     const errors: Record<string, string> = {};
     if (taken.email) errors.email = 'v.emailTaken';
     if (taken.citizenId) errors.citizenId = 'v.citizenIdTaken';
     if (taken.taxCode) errors.taxCode = 'v.taxCodeTaken';
-    if (Object.keys(errors).length > 0) throw new ValidationError(errors);
+    return errors;
   }
 
   private async createAccount(
@@ -98,11 +103,12 @@ export class AccountService {
     } catch (err) {
       // Two registrations racing for the same email or number: the second gets the same message.
       if (isUniqueViolation(err)) {
-        await this.refuseTaken({
+        const taken = await this.takenFields({
           email: fields.email,
           citizenId: fields.citizenId ?? undefined,
           taxCode: fields.taxCode ?? undefined,
         });
+        if (Object.keys(taken).length > 0) throw new ValidationError(taken);
       }
       throw err;
     }

@@ -8,7 +8,7 @@ import type { OfficerRole } from '../workflows/roles';
 import { officerCreateSchema, officerUpdateSchema } from './accountSchemas';
 import type { RequestContext } from './auditContext';
 import type { PasswordHasher } from './passwordHasher';
-import { parseInput } from './validation';
+import { parseInput, parseInputWithChecks } from './validation';
 
 export function isSystemAdmin(user: User): boolean {
   return user.kind === 'OFFICER' && user.roles.includes('SYSTEM_ADMIN');
@@ -67,12 +67,12 @@ export class OfficerService {
 
   async createOfficer(actor: User, raw: unknown, ctx: RequestContext): Promise<User> {
     this.assertAdmin(actor);
-    const input = parseInput(officerCreateSchema, raw);
+    const input = await parseInputWithChecks(officerCreateSchema, raw, async (r): Promise<Record<string, string>> => {
+      const email = typeof r.email === 'string' ? r.email.trim().toLowerCase() : '';
+      return email && (await this.users.existing({ email })).email ? { email: 'v.emailTaken' } : {};
+    });
     this.assertMayManage(actor, input.agencyId, input.roles);
     if (!(await this.agencies.findById(input.agencyId))) throw new ValidationError({ agencyId: 'v.agency' });
-    if ((await this.users.existing({ email: input.email })).email) {
-      throw new ValidationError({ email: 'v.emailTaken' });
-    }
     const passwordHash = await this.hasher.hash(input.password);
     const now = this.clock.now();
     try {

@@ -15,3 +15,25 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.ou
   }
   throw new ValidationError(fieldErrors);
 }
+
+/** Parses input and also runs checks that need the database (an email already taken), so that a
+ * form shows every problem at once. `taken` gets the raw input and answers field -> message key. */
+export async function parseInputWithChecks<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  taken: (raw: Record<string, unknown>) => Promise<Record<string, string>>,
+): Promise<z.output<S>> {
+  let parseError: ValidationError | undefined;
+  let parsed: z.output<S> | undefined;
+  try {
+    parsed = parseInput(schema, input);
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err;
+    parseError = err;
+  }
+  const raw = input && typeof input === 'object' ? (input as Record<string, unknown>) : {};
+  const extra = await taken(raw);
+  const fieldErrors = { ...extra, ...(parseError?.fieldErrors ?? {}) };
+  if (Object.keys(fieldErrors).length > 0) throw new ValidationError(fieldErrors);
+  return parsed as z.output<S>;
+}
