@@ -2,6 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
+  { linterOptions: { reportUnusedDisableDirectives: 'error' } },
   { ignores: ['dist/**', 'node_modules/**', 'storage/**', 'public/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,

@@ -21,7 +21,11 @@ import { publicRoutes } from './routes/publicRoutes';
 const LAYOUT = path.join(viewsDir, 'layouts', 'main.ejs');
 
 /** Renders a page, then the layout around it, unless the page asks for no layout. */
-function renderWithLayout(file: string, options: object, done: (err: Error | null, html?: string) => void): void {
+function renderWithLayout(
+  file: string,
+  options: object,
+  done: (err: Error | null, html?: string) => void,
+): void {
   const opts = options as Record<string, unknown> & { layout?: false };
   ejs.renderFile(file, opts, (err, body) => {
     if (err) return done(err);
@@ -84,7 +88,10 @@ export function createApp(deps: Deps): Express {
       referrerPolicy: { policy: 'same-origin' },
     }),
   );
-  app.use('/assets', express.static(publicDir, { maxAge: config.env === 'production' ? '1d' : 0, index: false }));
+  app.use(
+    '/assets',
+    express.static(publicDir, { maxAge: config.env === 'production' ? '1d' : 0, index: false }),
+  );
   app.use(healthRoutes(deps));
 
   app.use(cookieParser());

@@ -2,7 +2,6 @@ import { systemClock, type Clock } from './clock';
 import { type Config } from './config';
 import { buildDeps, type Deps } from './container';
 import { createDb, migrateToLatest } from './data/db';
-import { closeSessionStore } from './data/sessionStore';
 import { createLogger, type Logger } from './logger';
 import { seedDemoData } from './services/demoSeed';
 
@@ -28,6 +27,6 @@ export async function bootstrap(
 }
 
 export async function shutdownDeps(deps: Deps): Promise<void> {
-  closeSessionStore(deps.sessionStore);
+  deps.sessionStore.close();
   await deps.db.destroy();
 }

@@ -2,9 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { projectRoot } from './paths';
 
-export type DatabaseConfig =
-  | { client: 'sqlite'; filename: string }
-  | { client: 'mysql'; url: string };
+export type DatabaseConfig = { client: 'sqlite'; filename: string } | { client: 'mysql'; url: string };
 
 export interface Config {
   env: 'development' | 'production' | 'test';
@@ -36,7 +34,12 @@ const envSchema = z.object({
     .regex(/^mysql2?:\/\//, 'DATABASE_URL must start with mysql:// (absent: SQLite under STORAGE_DIR)')
     .optional(),
   SESSION_SECRET: z.string().min(32, 'SESSION_SECRET must be at least 32 characters').optional(),
-  SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(30),
+  SESSION_IDLE_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(30),
   SECURE_COOKIES: z.enum(['true', 'false']).optional(),
   SMTP_URL: z.string().url().optional(),
   TSA_URL: z.string().url().optional(),

@@ -3,7 +3,7 @@ import type { Config } from './config';
 import { AgencyRepository } from './data/agencyRepository';
 import { AuditRepository } from './data/auditRepository';
 import type { Db } from './data/db';
-import { createSessionStore } from './data/sessionStore';
+import { DbSessionStore } from './data/sessionStore';
 import { LoginAttemptRepository } from './data/loginAttemptRepository';
 import { UserRepository } from './data/userRepository';
 import type { Logger } from './logger';
@@ -26,7 +26,7 @@ export interface Deps {
   };
   accounts: AccountService;
   officers: OfficerService;
-  sessionStore: ReturnType<typeof createSessionStore>;
+  sessionStore: DbSessionStore;
 }
 
 export function buildDeps(config: Config, db: Db, clock: Clock, logger: Logger): Deps {
@@ -48,6 +48,6 @@ export function buildDeps(config: Config, db: Db, clock: Clock, logger: Logger):
     repos,
     accounts: new AccountService(db, repos.users, repos.audit, hasher, throttle, clock),
     officers: new OfficerService(db, repos.users, repos.agencies, repos.audit, hasher, clock),
-    sessionStore: createSessionStore(db),
+    sessionStore: new DbSessionStore(db),
   };
 }

@@ -17,7 +17,10 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => server.listen(config.port, resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  logger.info({ port, database: config.database.client, env: config.env }, `portal listening on http://localhost:${port}`);
+  logger.info(
+    { port, database: config.database.client, env: config.env },
+    `portal listening on http://localhost:${port}`,
+  );
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -48,7 +51,9 @@ main().catch((err: unknown) => {
   if (err instanceof ConfigError) {
     process.stderr.write(`Configuration error: ${err.message}\n`);
   } else {
-    process.stderr.write(`The portal could not start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(
+      `The portal could not start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
   }
   process.exit(1);
 });

@@ -2,7 +2,6 @@ import type { User as PortalUser } from './data/userRepository';
 import type { Language, Translate } from './i18n/messages';
 
 declare global {
-  // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
     // eslint-disable-next-line @typescript-eslint/no-empty-object-type
     interface User extends PortalUser {}

@@ -43,11 +43,11 @@ export async function up(knex: Knex): Promise<void> {
     t.primary(['user_id', 'role']);
   });
 
-  // Shape expected by the express-session store (sid, sess, expired).
+  // express-session sessions, shared by every web process.
   await knex.schema.createTable('sessions', (t) => {
     t.string('sid', 255).primary();
     t.text('sess', 'mediumtext').notNullable();
-    t.datetime('expired').notNullable().index();
+    t.datetime('expired', { precision: 3 }).notNullable().index();
   });
 
   await knex.schema.createTable('login_attempts', (t) => {

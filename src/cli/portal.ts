@@ -94,7 +94,9 @@ async function main(argv: string[]): Promise<number> {
           },
           { ...systemContext, userAgent: 'cli' },
         );
-        console.log(`Created officer #${officer.id} ${officer.email} (${officer.roles.join(', ')}) at ${agency.code}`);
+        console.log(
+          `Created officer #${officer.id} ${officer.email} (${officer.roles.join(', ')}) at ${agency.code}`,
+        );
         return 0;
       } catch (err) {
         if (err instanceof ValidationError) {
@@ -116,7 +118,9 @@ async function main(argv: string[]): Promise<number> {
           console.log(`Audit chain intact: ${result.records} records.`);
           return 0;
         }
-        console.error(`Audit chain BROKEN at record #${result.brokenAt}: ${result.reason} (${result.records} records read).`);
+        console.error(
+          `Audit chain BROKEN at record #${result.brokenAt}: ${result.reason} (${result.records} records read).`,
+        );
         return 1;
       } finally {
         await shutdownDeps(deps);

@@ -57,8 +57,7 @@ export function auditHash(prevHash: string, r: Omit<AuditRow, 'id' | 'hash' | 'p
 }
 
 export type ChainCheck =
-  | { ok: true; records: number }
-  | { ok: false; records: number; brokenAt: number; reason: string };
+  { ok: true; records: number } | { ok: false; records: number; brokenAt: number; reason: string };
 
 export class AuditRepository {
   constructor(private readonly db: Db) {}
@@ -120,7 +119,12 @@ export class AuditRepository {
         count += 1;
         const id = Number(r.id);
         if (r.prev_hash !== prev) {
-          return { ok: false, records: count, brokenAt: id, reason: 'prev_hash does not match the record before' };
+          return {
+            ok: false,
+            records: count,
+            brokenAt: id,
+            reason: 'prev_hash does not match the record before',
+          };
         }
         const expected = auditHash(prev, r);
         if (expected !== r.hash) {

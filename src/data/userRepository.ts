@@ -172,7 +172,12 @@ export class UserRepository {
 
   async updateOfficer(
     id: number,
-    fields: { fullName: string; position: string | null; status: AccountStatus; roles: readonly OfficerRole[] },
+    fields: {
+      fullName: string;
+      position: string | null;
+      status: AccountStatus;
+      roles: readonly OfficerRole[];
+    },
     now: Date,
     trx: Db,
   ): Promise<void> {

@@ -18,7 +18,12 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   const e = err as { code?: string; name?: string; message?: string; errors?: unknown[] };
   if (e?.code && DB_DOWN_CODES.has(e.code)) return true;
   if (e?.name === 'KnexTimeoutError') return true;
-  if (typeof e?.message === 'string' && /Knex: Timeout acquiring a connection|connect ETIMEDOUT|Connection lost/.test(e.message)) {
+  if (
+    typeof e?.message === 'string' &&
+    /Knex: Timeout acquiring a connection|Unable to acquire a connection|connect ETIMEDOUT|Connection lost/.test(
+      e.message,
+    )
+  ) {
     return true;
   }
   return Array.isArray(e?.errors) && e.errors.some(isDatabaseUnavailable);
@@ -30,7 +35,8 @@ function normalise(err: unknown): AppError | undefined {
   const e = err as { code?: string; status?: number; type?: string };
   if (e?.code === 'EBADCSRFTOKEN') return new AppError('CSRF_INVALID', 403, 'error.csrf');
   if (e?.type === 'entity.too.large') return new AppError('TOO_LARGE', 413, 'error.tooLarge');
-  if (e?.type === 'entity.parse.failed' || e?.status === 400) return new AppError('BAD_REQUEST', 400, 'error.validation');
+  if (e?.type === 'entity.parse.failed' || e?.status === 400)
+    return new AppError('BAD_REQUEST', 400, 'error.validation');
   return undefined;
 }
 
@@ -81,16 +87,20 @@ export function errorHandler(logger: Logger) {
       });
       return;
     }
-    res.render('pages/errors/error', {
-      title: t(TITLES[status] ?? 'error.title'),
-      message,
-      reference: status >= 500 && status !== 503 ? reference : null,
-    }, (renderErr, html) => {
-      // A broken view must not hide the original error behind a blank page.
-      if (renderErr) {
-        log.error({ err: renderErr }, 'error page failed to render');
-        res.type('text/plain').send(`${message}${status >= 500 ? ` (${reference})` : ''}`);
-      } else res.send(html);
-    });
+    res.render(
+      'pages/errors/error',
+      {
+        title: t(TITLES[status] ?? 'error.title'),
+        message,
+        reference: status >= 500 && status !== 503 ? reference : null,
+      },
+      (renderErr, html) => {
+        // A broken view must not hide the original error behind a blank page.
+        if (renderErr) {
+          log.error({ err: renderErr }, 'error page failed to render');
+          res.type('text/plain').send(`${message}${status >= 500 ? ` (${reference})` : ''}`);
+        } else res.send(html);
+      },
+    );
   };
 }

@@ -21,15 +21,24 @@ export function accountRoutes(deps: Deps): Router {
   };
 
   router.get('/account', async (req, res) => {
-    res.render('pages/account/profile', { ...(await profileData(req)), values: { phone: req.user!.phone ?? '' }, errors: {} });
+    res.render('pages/account/profile', {
+      ...(await profileData(req)),
+      values: { phone: req.user!.phone ?? '' },
+      errors: {},
+    });
   });
 
   router.post('/account/contact', async (req, res) => {
-    await handleForm(req, res, { name: 'pages/account/profile', fields: ['phone'], data: await profileData(req) }, async () => {
-      await deps.accounts.updateContact(req.user!, req.body, requestContext(req));
-      req.session.flash = { kind: 'success', key: 'account.contactSaved' };
-      res.redirect(303, '/account');
-    });
+    await handleForm(
+      req,
+      res,
+      { name: 'pages/account/profile', fields: ['phone'], data: await profileData(req) },
+      async () => {
+        await deps.accounts.updateContact(req.user!, req.body, requestContext(req));
+        req.session.flash = { kind: 'success', key: 'account.contactSaved' };
+        res.redirect(303, '/account');
+      },
+    );
   });
 
   const passwordView = (req: Request) => ({

@@ -7,7 +7,16 @@ import { requestContext } from '../middleware/requestContext';
 import { isSystemAdmin } from '../services/officerService';
 import { handleForm } from './forms';
 
-const OFFICER_FIELDS = ['fullName', 'email', 'position', 'phone', 'agencyId', 'roles', 'password', 'passwordConfirm'];
+const OFFICER_FIELDS = [
+  'fullName',
+  'email',
+  'position',
+  'phone',
+  'agencyId',
+  'roles',
+  'password',
+  'passwordConfirm',
+];
 
 function idParam(req: Request): number {
   const id = Number(req.params.id);
@@ -19,7 +28,8 @@ export function adminRoutes(deps: Deps): Router {
   const router = Router();
   router.use('/admin', requireRole('SYSTEM_ADMIN', 'AGENCY_ADMIN'));
 
-  const agencyName = (req: Request) => (a: { name: string; nameEn: string }) => (req.lang === 'en' ? a.nameEn : a.name);
+  const agencyName = (req: Request) => (a: { name: string; nameEn: string }) =>
+    req.lang === 'en' ? a.nameEn : a.name;
 
   router.get('/admin', (_req, res) => res.redirect(303, '/admin/officers'));
 
@@ -37,7 +47,10 @@ export function adminRoutes(deps: Deps): Router {
 
   const officerFormData = async (req: Request, title: string) => ({
     title,
-    agencies: (await deps.officers.manageableAgencies(req.user!)).map((a) => ({ id: a.id, name: agencyName(req)(a) })),
+    agencies: (await deps.officers.manageableAgencies(req.user!)).map((a) => ({
+      id: a.id,
+      name: agencyName(req)(a),
+    })),
     roles: deps.officers.grantableRoles(req.user!),
   });
 
@@ -49,11 +62,20 @@ export function adminRoutes(deps: Deps): Router {
 
   router.post('/admin/officers', async (req, res) => {
     const data = await officerFormData(req, req.t('admin.newOfficer'));
-    await handleForm(req, res, { name: 'pages/admin/officer-new', fields: OFFICER_FIELDS, data }, async () => {
-      const officer = await deps.officers.createOfficer(req.user!, req.body, requestContext(req));
-      req.session.flash = { kind: 'success', key: 'admin.officerCreated', params: { email: officer.email } };
-      res.redirect(303, '/admin/officers');
-    });
+    await handleForm(
+      req,
+      res,
+      { name: 'pages/admin/officer-new', fields: OFFICER_FIELDS, data },
+      async () => {
+        const officer = await deps.officers.createOfficer(req.user!, req.body, requestContext(req));
+        req.session.flash = {
+          kind: 'success',
+          key: 'admin.officerCreated',
+          params: { email: officer.email },
+        };
+        res.redirect(303, '/admin/officers');
+      },
+    );
   });
 
   router.get('/admin/officers/:id', async (req, res) => {
@@ -61,7 +83,12 @@ export function adminRoutes(deps: Deps): Router {
     res.render('pages/admin/officer-edit', {
       ...(await officerFormData(req, req.t('admin.editOfficer'))),
       officer,
-      values: { fullName: officer.fullName, position: officer.position ?? '', status: officer.status, roles: officer.roles },
+      values: {
+        fullName: officer.fullName,
+        position: officer.position ?? '',
+        status: officer.status,
+        roles: officer.roles,
+      },
       errors: {},
     });
   });
@@ -70,11 +97,20 @@ export function adminRoutes(deps: Deps): Router {
     const id = idParam(req);
     const officer = await deps.officers.getOfficer(req.user!, id);
     const data = { ...(await officerFormData(req, req.t('admin.editOfficer'))), officer };
-    await handleForm(req, res, { name: 'pages/admin/officer-edit', fields: ['fullName', 'position', 'status', 'roles'], data }, async () => {
-      const updated = await deps.officers.updateOfficer(req.user!, id, req.body, requestContext(req));
-      req.session.flash = { kind: 'success', key: 'admin.officerUpdated', params: { email: updated.email } };
-      res.redirect(303, '/admin/officers');
-    });
+    await handleForm(
+      req,
+      res,
+      { name: 'pages/admin/officer-edit', fields: ['fullName', 'position', 'status', 'roles'], data },
+      async () => {
+        const updated = await deps.officers.updateOfficer(req.user!, id, req.body, requestContext(req));
+        req.session.flash = {
+          kind: 'success',
+          key: 'admin.officerUpdated',
+          params: { email: updated.email },
+        };
+        res.redirect(303, '/admin/officers');
+      },
+    );
   });
 
   router.get('/admin/agencies', async (req, res) => {

@@ -8,7 +8,16 @@ import { requireLogin, safeNextPath } from '../middleware/auth';
 import { requestContext } from '../middleware/requestContext';
 import { handleForm } from './forms';
 
-const CITIZEN_FIELDS = ['fullName', 'citizenId', 'dateOfBirth', 'email', 'phone', 'password', 'passwordConfirm', 'acceptTerms'];
+const CITIZEN_FIELDS = [
+  'fullName',
+  'citizenId',
+  'dateOfBirth',
+  'email',
+  'phone',
+  'password',
+  'passwordConfirm',
+  'acceptTerms',
+];
 const BUSINESS_FIELDS = [
   'companyName',
   'taxCode',

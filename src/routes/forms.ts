@@ -10,8 +10,14 @@ export function typedValues(body: unknown): Record<string, unknown> {
 }
 
 /** Field name -> translated message, in the order the fields appear on the form. */
-export function translatedErrors(req: Request, err: ValidationError, order: readonly string[]): Record<string, string> {
-  const entries = Object.entries(err.fieldErrors).map(([field, key]) => [field, req.t(key, err.messageParams[field])] as const);
+export function translatedErrors(
+  req: Request,
+  err: ValidationError,
+  order: readonly string[],
+): Record<string, string> {
+  const entries = Object.entries(err.fieldErrors).map(
+    ([field, key]) => [field, req.t(key, err.messageParams[field])] as const,
+  );
   entries.sort(([a], [b]) => rank(order, a) - rank(order, b));
   return Object.fromEntries(entries);
 }

@@ -5,13 +5,11 @@ import { OFFICER_ROLES } from '../workflows/roles';
 
 // Every message is an i18n key (v.*), translated where it is shown.
 const text = (max: number) =>
-  z
-    .string({ error: 'v.required' })
-    .trim()
-    .min(1, { error: 'v.required' })
-    .max(max, { error: 'v.tooLong' });
+  z.string({ error: 'v.required' }).trim().min(1, { error: 'v.required' }).max(max, { error: 'v.tooLong' });
 
-const personName = text(200).refine((s) => /^[\p{L}\p{M}][\p{L}\p{M}\s.'-]*$/u.test(s), { error: 'v.personName' });
+const personName = text(200).refine((s) => /^[\p{L}\p{M}][\p{L}\p{M}\s.'-]*$/u.test(s), {
+  error: 'v.personName',
+});
 
 export const emailField = z
   .string({ error: 'v.required' })
@@ -41,10 +39,13 @@ const isoDate = z
   .trim()
   .min(1, { error: 'v.required' })
   .regex(/^\d{4}-\d{2}-\d{2}$/, { error: 'v.date' })
-  .refine((s) => {
-    const d = new Date(`${s}T00:00:00Z`);
-    return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
-  }, { error: 'v.date' });
+  .refine(
+    (s) => {
+      const d = new Date(`${s}T00:00:00Z`);
+      return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
+    },
+    { error: 'v.date' },
+  );
 
 /** New password and its confirmation; `email` lets the policy refuse a password built from it. */
 function withPassword<T extends z.ZodRawShape>(shape: T) {
@@ -130,7 +131,12 @@ const rolesField = z
 export const officerCreateSchema = withPassword({
   fullName: personName,
   email: emailField,
-  position: z.string().trim().max(120, { error: 'v.tooLong' }).optional().transform((s) => s || null),
+  position: z
+    .string()
+    .trim()
+    .max(120, { error: 'v.tooLong' })
+    .optional()
+    .transform((s) => s || null),
   phone: phoneField(false),
   agencyId: z.coerce.number({ error: 'v.agency' }).int({ error: 'v.agency' }).positive({ error: 'v.agency' }),
   roles: rolesField,
@@ -139,7 +145,12 @@ export type OfficerCreate = z.output<typeof officerCreateSchema>;
 
 export const officerUpdateSchema = z.object({
   fullName: personName,
-  position: z.string().trim().max(120, { error: 'v.tooLong' }).optional().transform((s) => s || null),
+  position: z
+    .string()
+    .trim()
+    .max(120, { error: 'v.tooLong' })
+    .optional()
+    .transform((s) => s || null),
   status: z.enum(['ACTIVE', 'DISABLED'], { error: 'v.invalid' }),
   roles: rolesField,
 });

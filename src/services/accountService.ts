@@ -51,7 +51,10 @@ export class AccountService {
 
   async registerBusiness(raw: unknown, ctx: RequestContext): Promise<User> {
     const input: BusinessRegistration = await parseInputWithChecks(businessRegistrationSchema, raw, (r) =>
-      this.takenFields({ email: text(r.email).toLowerCase(), taxCode: normaliseTaxCode(text(r.taxCode)) ?? undefined }),
+      this.takenFields({
+        email: text(r.email).toLowerCase(),
+        taxCode: normaliseTaxCode(text(r.taxCode)) ?? undefined,
+      }),
     );
     return this.createAccount(
       {

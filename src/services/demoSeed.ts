@@ -99,16 +99,34 @@ const USERS: DemoUser[] = [
     phone: '0204385678',
   },
   officer('reception@demo.gov.vn', 'Lê Thị Hoa', 'bql', ['RECEPTION'], 'Chuyên viên bộ phận một cửa'),
-  officer('specialist@demo.gov.vn', 'Phạm Minh Đức', 'bql', ['SPECIALIST'], 'Chuyên viên Phòng Quản lý lao động'),
+  officer(
+    'specialist@demo.gov.vn',
+    'Phạm Minh Đức',
+    'bql',
+    ['SPECIALIST'],
+    'Chuyên viên Phòng Quản lý lao động',
+  ),
   officer('approver@demo.gov.vn', 'Hoàng Văn Thắng', 'bql', ['APPROVER'], 'Phó Trưởng ban'),
   officer('clerk@demo.gov.vn', 'Đỗ Thu Trang', 'bql', ['CLERK'], 'Văn thư'),
   officer('agencyadmin@demo.gov.vn', 'Vũ Quốc Huy', 'bql', ['AGENCY_ADMIN'], 'Chánh Văn phòng'),
   officer('reception.tp@demo.gov.vn', 'Ngô Thị Lan', 'stp', ['RECEPTION'], 'Chuyên viên bộ phận một cửa'),
-  officer('specialist.tp@demo.gov.vn', 'Bùi Văn Khánh', 'stp', ['SPECIALIST'], 'Chuyên viên Phòng Hành chính tư pháp'),
+  officer(
+    'specialist.tp@demo.gov.vn',
+    'Bùi Văn Khánh',
+    'stp',
+    ['SPECIALIST'],
+    'Chuyên viên Phòng Hành chính tư pháp',
+  ),
   officer('approver.tp@demo.gov.vn', 'Đặng Thị Mai', 'stp', ['APPROVER'], 'Phó Giám đốc'),
   officer('clerk.tp@demo.gov.vn', 'Trịnh Văn Nam', 'stp', ['CLERK'], 'Văn thư'),
   officer('reception.xa@demo.gov.vn', 'Lý Thị Ngọc', 'commune', ['RECEPTION'], 'Công chức Tư pháp - Hộ tịch'),
-  officer('approver.xa@demo.gov.vn', 'Dương Văn Phúc', 'commune', ['APPROVER'], 'Chủ tịch Ủy ban nhân dân xã'),
+  officer(
+    'approver.xa@demo.gov.vn',
+    'Dương Văn Phúc',
+    'commune',
+    ['APPROVER'],
+    'Chủ tịch Ủy ban nhân dân xã',
+  ),
   officer('clerk.xa@demo.gov.vn', 'Mai Thị Quyên', 'commune', ['CLERK'], 'Văn thư'),
   officer('admin@demo.gov.vn', 'Quản trị hệ thống', 'province', ['SYSTEM_ADMIN'], 'Quản trị hệ thống'),
 ];
@@ -127,10 +145,17 @@ export async function seedDemoData(
   await deps.db.transaction(async (trx) => {
     const ids = new Map<string, number>();
     for (const { key, parentKey, ...a } of AGENCIES) {
-      ids.set(key, await deps.agencies.insert({ ...a, parentId: parentKey ? ids.get(parentKey)! : null }, now, trx));
+      ids.set(
+        key,
+        await deps.agencies.insert({ ...a, parentId: parentKey ? ids.get(parentKey)! : null }, now, trx),
+      );
     }
     for (const [i, { agencyKey, ...u }] of USERS.entries()) {
-      await deps.users.insert({ ...u, passwordHash: hashes[i]!, agencyId: agencyKey ? ids.get(agencyKey)! : null }, now, trx);
+      await deps.users.insert(
+        { ...u, passwordHash: hashes[i]!, agencyId: agencyKey ? ids.get(agencyKey)! : null },
+        now,
+        trx,
+      );
     }
     await deps.audit.append(trx, {
       occurredAt: now,

@@ -24,7 +24,8 @@ export function checkCitizenId(id: string, dateOfBirth?: string): CitizenIdProbl
   if (dateOfBirth && /^\d{4}-\d{2}-\d{2}$/.test(dateOfBirth)) {
     const year = Number(dateOfBirth.slice(0, 4));
     const century = 1900 + Math.floor(centuryDigit / 2) * 100;
-    if (year < century || year >= century + 100 || id.slice(4, 6) !== dateOfBirth.slice(2, 4)) return 'birthYear';
+    if (year < century || year >= century + 100 || id.slice(4, 6) !== dateOfBirth.slice(2, 4))
+      return 'birthYear';
   }
   return null;
 }

@@ -29,7 +29,9 @@ export class LoginThrottle {
     const now = this.clock.now();
     const since = new Date(now.getTime() - this.policy.windowMinutes * 60_000);
     const checks = await Promise.all([
-      this.attempts.failuresForEmail(email, since).then((r) => ({ ...r, max: this.policy.maxFailuresPerAccount })),
+      this.attempts
+        .failuresForEmail(email, since)
+        .then((r) => ({ ...r, max: this.policy.maxFailuresPerAccount })),
       this.attempts.failuresForIp(ip, since).then((r) => ({ ...r, max: this.policy.maxFailuresPerIp })),
     ]);
     let minutes = 0;

@@ -42,7 +42,14 @@ export class OfficerService {
   }
 
   grantableRoles(actor: User): OfficerRole[] {
-    const all: OfficerRole[] = ['RECEPTION', 'SPECIALIST', 'APPROVER', 'CLERK', 'AGENCY_ADMIN', 'SYSTEM_ADMIN'];
+    const all: OfficerRole[] = [
+      'RECEPTION',
+      'SPECIALIST',
+      'APPROVER',
+      'CLERK',
+      'AGENCY_ADMIN',
+      'SYSTEM_ADMIN',
+    ];
     return isSystemAdmin(actor) ? all : all.filter((r) => r !== 'SYSTEM_ADMIN');
   }
 
@@ -67,10 +74,14 @@ export class OfficerService {
 
   async createOfficer(actor: User, raw: unknown, ctx: RequestContext): Promise<User> {
     this.assertAdmin(actor);
-    const input = await parseInputWithChecks(officerCreateSchema, raw, async (r): Promise<Record<string, string>> => {
-      const email = typeof r.email === 'string' ? r.email.trim().toLowerCase() : '';
-      return email && (await this.users.existing({ email })).email ? { email: 'v.emailTaken' } : {};
-    });
+    const input = await parseInputWithChecks(
+      officerCreateSchema,
+      raw,
+      async (r): Promise<Record<string, string>> => {
+        const email = typeof r.email === 'string' ? r.email.trim().toLowerCase() : '';
+        return email && (await this.users.existing({ email })).email ? { email: 'v.emailTaken' } : {};
+      },
+    );
     this.assertMayManage(actor, input.agencyId, input.roles);
     if (!(await this.agencies.findById(input.agencyId))) throw new ValidationError({ agencyId: 'v.agency' });
     const passwordHash = await this.hasher.hash(input.password);

@@ -20,7 +20,9 @@ export function checkPassword(password: string, email?: string): PasswordProblem
   if (COMMON.has(password.toLowerCase())) return 'common';
   const local = email?.split('@')[0]?.toLowerCase();
   if (local && local.length >= 4 && password.toLowerCase().includes(local)) return 'containsEmail';
-  const classes = [/\p{Ll}/u, /\p{Lu}/u, /\p{Nd}/u, /[^\p{L}\p{Nd}]/u].filter((re) => re.test(password)).length;
+  const classes = [/\p{Ll}/u, /\p{Lu}/u, /\p{Nd}/u, /[^\p{L}\p{Nd}]/u].filter((re) =>
+    re.test(password),
+  ).length;
   if (classes < 3) return 'tooSimple';
   return null;
 }

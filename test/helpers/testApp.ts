@@ -127,7 +127,10 @@ export async function tokenFor(agent: Agent, pagePath: string): Promise<string> 
 export async function login(app: Express, email: string, password = DEMO_PASSWORD): Promise<Agent> {
   const agent = request.agent(app);
   const token = await tokenFor(agent, '/login');
-  const res = await agent.post('/login').type('form').send(formBody({ _csrf: token, email, password }));
+  const res = await agent
+    .post('/login')
+    .type('form')
+    .send(formBody({ _csrf: token, email, password }));
   if (res.status !== 303) throw new Error(`login of ${email} answered ${res.status}`);
   return agent;
 }
@@ -150,7 +153,10 @@ export async function postForm(
   fields: Record<string, string | number | readonly string[] | undefined>,
 ) {
   const token = await tokenFor(agent, pagePath);
-  return agent.post(action).type('form').send(formBody({ _csrf: token, ...fields }));
+  return agent
+    .post(action)
+    .type('form')
+    .send(formBody({ _csrf: token, ...fields }));
 }
 
 export function sessionCookie(res: { headers: Record<string, unknown> }): string | undefined {

@@ -22,7 +22,11 @@ describe('login, logout and throttling', () => {
   const tryLogin = async (email: string, password: string, ip = '10.1.1.1') => {
     const agent = request.agent(t.app);
     const token = await tokenFor(agent, '/login');
-    return agent.post('/login').set('X-Forwarded-For', ip).type('form').send(formBody({ _csrf: token, email, password }));
+    return agent
+      .post('/login')
+      .set('X-Forwarded-For', ip)
+      .type('form')
+      .send(formBody({ _csrf: token, email, password }));
   };
 
   it('logs a citizen in through the form on a new session id, and shows who is logged in', async () => {
@@ -34,12 +38,16 @@ describe('login, logout and throttling', () => {
     const res = await agent
       .post('/login')
       .type('form')
-      .send(formBody({ _csrf: token, email: 'citizen@demo.gov.vn', password: DEMO_PASSWORD, next: '/account' }));
+      .send(
+        formBody({ _csrf: token, email: 'citizen@demo.gov.vn', password: DEMO_PASSWORD, next: '/account' }),
+      );
     assert.equal(res.status, 303);
     assert.equal(res.headers.location, '/account');
     const after = sessionCookie(res);
     assert.ok(after && after !== before, 'the session id changes at login');
-    const cookieLine = (res.headers['set-cookie'] as unknown as string[]).find((c) => c.startsWith('portal.sid='))!;
+    const cookieLine = (res.headers['set-cookie'] as unknown as string[]).find((c) =>
+      c.startsWith('portal.sid='),
+    )!;
     assert.match(cookieLine, /HttpOnly/i);
     assert.match(cookieLine, /SameSite=Lax/i);
     const account = await agent.get('/account');
@@ -67,7 +75,14 @@ describe('login, logout and throttling', () => {
     const res = await agent
       .post('/login')
       .type('form')
-      .send(formBody({ _csrf: token, email: 'business@demo.gov.vn', password: DEMO_PASSWORD, next: '//evil.example/x' }));
+      .send(
+        formBody({
+          _csrf: token,
+          email: 'business@demo.gov.vn',
+          password: DEMO_PASSWORD,
+          next: '//evil.example/x',
+        }),
+      );
     assert.equal(res.status, 303);
     assert.equal(res.headers.location, '/');
   });
@@ -98,7 +113,7 @@ describe('login, logout and throttling', () => {
     assert.equal((await tryLogin('citizen@demo.gov.vn', DEMO_PASSWORD, '10.9.9.10')).status, 303);
   });
 
-  it('refuses a form without its CSRF token, or with another session\'s token', async () => {
+  it("refuses a form without its CSRF token, or with another session's token", async () => {
     const noToken = await request(t.app)
       .post('/login')
       .type('form')
@@ -121,7 +136,10 @@ describe('login, logout and throttling', () => {
     const agent = await login(t.app, 'business@demo.gov.vn');
     assert.equal((await agent.get('/account')).status, 200);
     const token = await tokenFor(agent, '/account');
-    const out = await agent.post('/logout').type('form').send(formBody({ _csrf: token }));
+    const out = await agent
+      .post('/logout')
+      .type('form')
+      .send(formBody({ _csrf: token }));
     assert.equal(out.status, 303);
     const res = await agent.get('/account');
     assert.equal(res.status, 303);
@@ -134,12 +152,16 @@ describe('login, logout and throttling', () => {
       actor_email: string;
       ip: string;
     }[];
-    const has = (action: string, email: string) => actions.some((a) => a.action === action && a.actor_email === email);
+    const has = (action: string, email: string) =>
+      actions.some((a) => a.action === action && a.actor_email === email);
     assert.ok(has('LOGIN', 'citizen@demo.gov.vn'));
     assert.ok(has('LOGIN_FAILED', 'citizen@demo.gov.vn'));
     assert.ok(has('LOGIN_REFUSED_LOCKED', 'specialist@demo.gov.vn'));
     assert.ok(has('LOGOUT', 'business@demo.gov.vn'));
-    assert.ok(actions.every((a) => a.ip), 'every record has an address');
+    assert.ok(
+      actions.every((a) => a.ip),
+      'every record has an address',
+    );
     assert.deepEqual(await t.deps.repos.audit.verifyChain(), { ok: true, records: actions.length });
   });
 });

@@ -56,7 +56,9 @@ describe('registration of citizens and businesses', () => {
     assert.equal(row.phone, '0987654321');
     assert.match(row.password_hash, /^\$argon2id\$/);
     await login(t.app, 'anh.duong@example.vn', 'Hoa-Sen@2026');
-    const audit = await t.deps.db('audit_log').where({ action: 'ACCOUNT_REGISTERED', actor_email: 'anh.duong@example.vn' });
+    const audit = await t.deps
+      .db('audit_log')
+      .where({ action: 'ACCOUNT_REGISTERED', actor_email: 'anh.duong@example.vn' });
     assert.equal(audit.length, 1);
   });
 
@@ -73,34 +75,60 @@ describe('registration of citizens and businesses', () => {
   });
 
   it('refuses an ID number that does not match the year of birth, and an unknown province', async () => {
-    const year = await register('citizen', citizen({ citizenId: '024090001234', dateOfBirth: '1985-01-01', email: 'x2@example.vn' })).res;
+    const year = await register(
+      'citizen',
+      citizen({ citizenId: '024090001234', dateOfBirth: '1985-01-01', email: 'x2@example.vn' }),
+    ).res;
     assert.equal(year.status, 422);
     assert.match(errorFor(year.text, 'citizenId')!, /không khớp với năm sinh/);
-    const province = await register('citizen', citizen({ citizenId: '003085001234', dateOfBirth: '1985-01-01', email: 'x3@example.vn' })).res;
+    const province = await register(
+      'citizen',
+      citizen({ citizenId: '003085001234', dateOfBirth: '1985-01-01', email: 'x3@example.vn' }),
+    ).res;
     assert.match(errorFor(province.text, 'citizenId')!, /mã tỉnh/);
   });
 
   it('refuses a duplicate email and a duplicate citizen ID', async () => {
-    const r = await register('citizen', citizen({ email: 'CITIZEN@demo.gov.vn', citizenId: '024090001234', dateOfBirth: '1990-05-12' })).res;
+    const r = await register(
+      'citizen',
+      citizen({ email: 'CITIZEN@demo.gov.vn', citizenId: '024090001234', dateOfBirth: '1990-05-12' }),
+    ).res;
     assert.equal(r.status, 422);
     assert.equal(errorFor(r.text, 'email'), 'Thư điện tử này đã được dùng cho một tài khoản khác.');
     assert.equal(errorFor(r.text, 'citizenId'), 'Số định danh cá nhân này đã được đăng ký.');
   });
 
   it('refuses weak and mismatched passwords', async () => {
-    const weak = await register('citizen', citizen({ email: 'x4@example.vn', password: '12345678', passwordConfirm: '12345678' })).res;
+    const weak = await register(
+      'citizen',
+      citizen({ email: 'x4@example.vn', password: '12345678', passwordConfirm: '12345678' }),
+    ).res;
     assert.equal(weak.status, 422);
     assert.equal(errorFor(weak.text, 'password'), 'Mật khẩu cần ít nhất 10 ký tự.');
-    const simple = await register('citizen', citizen({ email: 'x5@example.vn', password: 'abcdefghijk', passwordConfirm: 'abcdefghijk' })).res;
+    const simple = await register(
+      'citizen',
+      citizen({ email: 'x5@example.vn', password: 'abcdefghijk', passwordConfirm: 'abcdefghijk' }),
+    ).res;
     assert.match(errorFor(simple.text, 'password')!, /ba trong bốn loại/);
-    const mismatch = await register('citizen', citizen({ email: 'x6@example.vn', passwordConfirm: 'Hoa-Sen@2027' })).res;
+    const mismatch = await register(
+      'citizen',
+      citizen({ email: 'x6@example.vn', passwordConfirm: 'Hoa-Sen@2027' }),
+    ).res;
     assert.equal(errorFor(mismatch.text, 'passwordConfirm'), 'Hai mật khẩu không khớp nhau.');
   });
 
   it('reports every missing field at once, with an error summary at the top', async () => {
     const r = await register('citizen', {}).res;
     assert.equal(r.status, 422);
-    for (const field of ['fullName', 'citizenId', 'dateOfBirth', 'email', 'phone', 'password', 'acceptTerms']) {
+    for (const field of [
+      'fullName',
+      'citizenId',
+      'dateOfBirth',
+      'email',
+      'phone',
+      'password',
+      'acceptTerms',
+    ]) {
       assert.ok(errorFor(r.text, field), `an error for ${field}`);
     }
     const summary = /<div class="error-summary"[\s\S]*?<\/ul>/.exec(r.text)![0];
@@ -125,7 +153,10 @@ describe('registration of citizens and businesses', () => {
   });
 
   it('escapes what people type when the form comes back', async () => {
-    const r = await register('citizen', citizen({ fullName: '<script>alert(1)</script>', email: 'x7@example.vn' })).res;
+    const r = await register(
+      'citizen',
+      citizen({ fullName: '<script>alert(1)</script>', email: 'x7@example.vn' }),
+    ).res;
     assert.equal(r.status, 422);
     assert.doesNotMatch(r.text, /<script>alert\(1\)<\/script>/);
     assert.match(r.text, /&lt;script&gt;alert\(1\)&lt;\/script&gt;/);
@@ -133,8 +164,10 @@ describe('registration of citizens and businesses', () => {
 
   it('offers no registration for officers', async () => {
     assert.equal((await request(t.app).get('/register/officer')).status, 404);
-    const r = await register('citizen', citizen({ email: 'x8@example.vn', citizenId: '001301099999', kind: 'OFFICER', roles: 'SYSTEM_ADMIN' }))
-      .res;
+    const r = await register(
+      'citizen',
+      citizen({ email: 'x8@example.vn', citizenId: '001301099999', kind: 'OFFICER', roles: 'SYSTEM_ADMIN' }),
+    ).res;
     assert.equal(r.status, 303);
     const row = await t.deps.db('users').where({ email: 'x8@example.vn' }).first();
     assert.equal(row.kind, 'CITIZEN');

@@ -9,7 +9,9 @@ describe('config', () => {
     assert.equal(c.env, 'development');
     assert.equal(c.port, 3000);
     assert.equal(c.database.client, 'sqlite');
-    assert.ok(c.database.client === 'sqlite' && c.database.filename.endsWith(path.join('storage', 'portal.sqlite')));
+    assert.ok(
+      c.database.client === 'sqlite' && c.database.filename.endsWith(path.join('storage', 'portal.sqlite')),
+    );
     assert.equal(c.seedDemoData, true);
     assert.equal(c.secureCookies, false);
   });
@@ -18,11 +20,14 @@ describe('config', () => {
     assert.deepEqual(c.database, { client: 'mysql', url: 'mysql://root@127.0.0.1:3306/portal' });
   });
   it('stops in production without a session secret, naming it', () => {
-    assert.throws(() => loadConfig({ NODE_ENV: 'production' }), (err: Error) => {
-      assert.ok(err instanceof ConfigError);
-      assert.match(err.message, /SESSION_SECRET/);
-      return true;
-    });
+    assert.throws(
+      () => loadConfig({ NODE_ENV: 'production' }),
+      (err: Error) => {
+        assert.ok(err instanceof ConfigError);
+        assert.match(err.message, /SESSION_SECRET/);
+        return true;
+      },
+    );
   });
   it('never seeds demo data in production and uses secure cookies there', () => {
     const c = loadConfig({ NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(40), SEED_DEMO_DATA: 'true' });
@@ -32,7 +37,8 @@ describe('config', () => {
   it('names every bad variable', () => {
     assert.throws(
       () => loadConfig({ PORT: 'eighty', DATABASE_URL: 'postgres://x', SESSION_SECRET: 'short' }),
-      (err: Error) => /PORT/.test(err.message) && /DATABASE_URL/.test(err.message) && /SESSION_SECRET/.test(err.message),
+      (err: Error) =>
+        /PORT/.test(err.message) && /DATABASE_URL/.test(err.message) && /SESSION_SECRET/.test(err.message),
     );
   });
 });
