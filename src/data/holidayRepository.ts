@@ -1,0 +1,46 @@
+import type { CalendarDay, CalendarDayKind } from '../services/workingCalendar';
+import type { Db } from './db';
+
+interface HolidayRow {
+  date: string;
+  kind: string;
+  name: string;
+}
+
+const toCalendarDay = (r: HolidayRow): CalendarDay => ({
+  date: r.date,
+  kind: r.kind as CalendarDayKind,
+  name: r.name,
+});
+
+/** The holiday table behind the working-time calendar: days off and weekend make-up working days. */
+export class HolidayRepository {
+  constructor(private readonly db: Db) {}
+
+  async listAll(): Promise<CalendarDay[]> {
+    const rows = (await this.db('holidays').select('date', 'kind', 'name').orderBy('date')) as HolidayRow[];
+    return rows.map(toCalendarDay);
+  }
+
+  async listYear(year: number): Promise<CalendarDay[]> {
+    if (!Number.isInteger(year) || year < 1000 || year > 9999) throw new RangeError(`not a year: ${year}`);
+    // 'YYYY-MM-DD' strings sort like the dates they name, so a year is a string range on both engines.
+    const rows = (await this.db('holidays')
+      .select('date', 'kind', 'name')
+      .where('date', '>=', `${year}-01-01`)
+      .andWhere('date', '<=', `${year}-12-31`)
+      .orderBy('date')) as HolidayRow[];
+    return rows.map(toCalendarDay);
+  }
+
+  async upsert(day: CalendarDay, now: Date, trx: Db = this.db): Promise<void> {
+    await trx('holidays')
+      .insert({ date: day.date, kind: day.kind, name: day.name, updated_at: now })
+      .onConflict('date')
+      .merge(['kind', 'name', 'updated_at']);
+  }
+
+  async delete(date: string, trx: Db = this.db): Promise<boolean> {
+    return (await trx('holidays').where({ date }).delete()) > 0;
+  }
+}
