@@ -8,6 +8,7 @@ import session from 'express-session';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type { Deps } from './container';
+import { skipsSessionCsrf } from './middleware/csrf';
 import { errorHandler, notFound } from './middleware/errorHandler';
 import { i18n } from './middleware/i18n';
 import { createAuthenticator } from './middleware/passportSetup';
@@ -15,6 +16,8 @@ import { publicDir, viewsDir } from './paths';
 import { accountRoutes } from './routes/accountRoutes';
 import { adminRoutes } from './routes/adminRoutes';
 import { authRoutes } from './routes/authRoutes';
+import { catalogueRoutes } from './routes/catalogueRoutes';
+import { dossierRoutes } from './routes/dossierRoutes';
 import { healthRoutes } from './routes/healthRoutes';
 import { publicRoutes } from './routes/publicRoutes';
 
@@ -59,7 +62,7 @@ export function createApp(deps: Deps): Express {
         req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({
           id: req.id,
           method: req.method,
-          url: req.url,
+          url: req.url.replace(/([?&](?:secret|token)=)[^&]*/gi, '$1[redacted]'),
           ip: req.remoteAddress,
         }),
         res: (res: { statusCode: number }) => ({ status: res.statusCode }),
@@ -128,6 +131,7 @@ export function createApp(deps: Deps): Express {
 
   const { csrfSynchronisedProtection, generateToken } = csrfSync({
     size: 32,
+    skipCsrfProtection: skipsSessionCsrf,
     getTokenFromRequest: (req) => {
       const body = req.body as Record<string, unknown> | undefined;
       const fromBody = body?._csrf;
@@ -151,6 +155,8 @@ export function createApp(deps: Deps): Express {
   app.use(authRoutes(deps, authenticator));
   app.use(accountRoutes(deps));
   app.use(adminRoutes(deps));
+  app.use(catalogueRoutes(deps));
+  app.use(dossierRoutes(deps));
 
   app.use(notFound);
   app.use(errorHandler(logger));

@@ -3,6 +3,7 @@ import { type Config } from './config';
 import { buildDeps, type Deps } from './container';
 import { createDb, migrateToLatest } from './data/db';
 import { createLogger, type Logger } from './logger';
+import { SHIPPED_PROCEDURES } from './services/catalogue';
 import { seedDemoData } from './services/demoSeed';
 
 /** Opens the database, migrates it, seeds demo data when allowed, and builds the dependencies. */
@@ -17,6 +18,7 @@ export async function bootstrap(
     if (applied.length > 0) logger.info({ applied }, 'database migrated');
     const deps = buildDeps(config, db, opts.clock ?? systemClock, logger);
     if (config.seedDemoData && (await seedDemoData({ db, ...deps.repos }, deps.hasher, deps.clock))) {
+      for (const def of SHIPPED_PROCEDURES) await deps.procedures.publish(def, null);
       logger.info('demo data seeded into an empty database');
     }
     return deps;

@@ -19,6 +19,7 @@ export interface Config {
   logLevel: string;
   seedDemoData: boolean;
   publicBaseUrl: string;
+  uploads: { fileBytes: number; totalBytes: number; files: number };
 }
 
 export class ConfigError extends Error {}
@@ -49,6 +50,10 @@ const envSchema = z.object({
   PUBLIC_BASE_URL: z.string().url().optional(),
   // Behind a reverse proxy: which hops to trust for the client address (express "trust proxy").
   TRUST_PROXY: z.string().min(1).optional(),
+  // Real dossiers carry large scans: generous defaults, per file and per dossier.
+  UPLOAD_MAX_FILE_MB: z.coerce.number().int().min(1).max(2048).default(50),
+  UPLOAD_MAX_DOSSIER_MB: z.coerce.number().int().min(1).max(10240).default(200),
+  UPLOAD_MAX_FILES: z.coerce.number().int().min(1).max(500).default(40),
 });
 
 /** Reads the environment once into a typed config; throws ConfigError naming every bad variable. */
@@ -85,6 +90,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === 'test' ? 'silent' : 'info'),
     // Demo accounts have a published password: never in production, whatever the flag says.
     seedDemoData: !production && e.SEED_DEMO_DATA !== 'false',
-    publicBaseUrl: e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`,
+    publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, ''),
+    uploads: {
+      fileBytes: e.UPLOAD_MAX_FILE_MB * 1048576,
+      totalBytes: e.UPLOAD_MAX_DOSSIER_MB * 1048576,
+      files: e.UPLOAD_MAX_FILES,
+    },
   };
 }

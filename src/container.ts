@@ -1,16 +1,25 @@
+import path from 'node:path';
 import type { Clock } from './clock';
 import type { Config } from './config';
 import { AgencyRepository } from './data/agencyRepository';
 import { AuditRepository } from './data/auditRepository';
 import type { Db } from './data/db';
+import { DossierRepository } from './data/dossierRepository';
+import { HolidayRepository } from './data/holidayRepository';
+import { ProcedureRepository } from './data/procedureRepository';
 import { DbSessionStore } from './data/sessionStore';
+import { FileStore } from './files/fileStore';
 import { LoginAttemptRepository } from './data/loginAttemptRepository';
 import { UserRepository } from './data/userRepository';
 import type { Logger } from './logger';
 import { AccountService } from './services/accountService';
 import { LoginThrottle } from './services/loginThrottle';
 import { OfficerService } from './services/officerService';
+import { CalendarService } from './services/calendarService';
+import { DossierService } from './services/dossierService';
 import { createPasswordHasher, type PasswordHasher } from './services/passwordHasher';
+import { ProcedureService } from './services/procedureService';
+import { SubmitDossier } from './workflows/commands/submitDossier';
 
 export interface Deps {
   config: Config;
@@ -23,9 +32,17 @@ export interface Deps {
     users: UserRepository;
     audit: AuditRepository;
     loginAttempts: LoginAttemptRepository;
+    procedures: ProcedureRepository;
+    dossiers: DossierRepository;
+    holidays: HolidayRepository;
   };
+  files: { papers: FileStore };
   accounts: AccountService;
   officers: OfficerService;
+  procedures: ProcedureService;
+  dossiers: DossierService;
+  calendars: CalendarService;
+  commands: { submitDossier: SubmitDossier };
   sessionStore: DbSessionStore;
 }
 
@@ -37,8 +54,13 @@ export function buildDeps(config: Config, db: Db, clock: Clock, logger: Logger):
     users: new UserRepository(db),
     audit: new AuditRepository(db),
     loginAttempts: new LoginAttemptRepository(db),
+    procedures: new ProcedureRepository(db),
+    dossiers: new DossierRepository(db),
+    holidays: new HolidayRepository(db),
   };
   const throttle = new LoginThrottle(repos.loginAttempts, clock);
+  const files = { papers: new FileStore(path.join(config.storageDir, 'papers')) };
+  const calendars = new CalendarService(repos.holidays, clock);
   return {
     config,
     db,
@@ -48,6 +70,22 @@ export function buildDeps(config: Config, db: Db, clock: Clock, logger: Logger):
     repos,
     accounts: new AccountService(db, repos.users, repos.audit, hasher, throttle, clock),
     officers: new OfficerService(db, repos.users, repos.agencies, repos.audit, hasher, clock),
+    procedures: new ProcedureService(db, repos.procedures, repos.agencies, repos.audit, clock),
+    dossiers: new DossierService(db, repos.dossiers, repos.procedures, repos.agencies, files.papers, clock),
+    calendars,
+    files,
+    commands: {
+      submitDossier: new SubmitDossier({
+        db,
+        clock,
+        dossiers: repos.dossiers,
+        procedures: repos.procedures,
+        agencies: repos.agencies,
+        audit: repos.audit,
+        calendars,
+        papers: files.papers,
+      }),
+    },
     sessionStore: new DbSessionStore(db),
   };
 }

@@ -72,7 +72,10 @@ export function errorHandler(logger: Logger) {
     if (status === 503) res.set('Retry-After', '30');
     if (known instanceof LoginThrottledError) res.set('Retry-After', String(known.retryAfterMinutes * 60));
     const t = req.t ?? ((k: string) => k);
-    const message = known ? t(known.messageKey) : t('error.internal');
+    if (status === 413) res.set('Connection', 'close');
+    const message = known
+      ? t(known.messageKey, known.details as Record<string, string | number> | undefined)
+      : t('error.internal');
     res.status(status);
     if (req.path.startsWith('/api/')) {
       res.json({

@@ -1,0 +1,370 @@
+import type { DossierStatus } from '../workflows/dossierStatus';
+import { type Db, dialectOf, insertedId, toDate, toDateOrNull } from './db';
+
+export interface ApplicantSnapshot {
+  kind: 'CITIZEN' | 'BUSINESS';
+  name: string;
+  idLabel: string;
+  idNumber: string;
+  representative: string | null;
+  email: string | null;
+  phone: string | null;
+}
+
+export interface Dossier {
+  id: number;
+  code: string | null;
+  secret: string | null;
+  procedureId: number;
+  procedureVersionId: number;
+  agencyId: number;
+  applicantUserId: number | null;
+  applicant: ApplicantSnapshot;
+  formData: Record<string, string | number | null>;
+  status: DossierStatus;
+  version: number;
+  channel: 'ONLINE' | 'COUNTER';
+  submittedAt: Date | null;
+  countingFrom: Date | null;
+  dueAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface DossierFile {
+  id: number;
+  dossierId: number;
+  paperCode: string;
+  originalName: string;
+  storedPath: string;
+  contentType: string;
+  size: number;
+  sha256: string;
+  createdAt: Date;
+}
+
+export interface DossierEvent {
+  id: number;
+  occurredAt: Date;
+  actorUserId: number | null;
+  actorRole: string;
+  action: string;
+  fromStatus: string | null;
+  toStatus: string;
+  note: string | null;
+  details: Record<string, unknown>;
+}
+
+export interface NewDossierFile {
+  paperCode: string;
+  originalName: string;
+  storedPath: string;
+  contentType: string;
+  size: number;
+  sha256: string;
+}
+
+interface DossierRow {
+  id: number | string;
+  code: string | null;
+  secret: string | null;
+  procedure_id: number;
+  procedure_version_id: number;
+  agency_id: number;
+  applicant_user_id: number | null;
+  applicant: string;
+  form_data: string;
+  status: string;
+  version: number;
+  channel: string;
+  submitted_at: unknown;
+  counting_from: unknown;
+  due_at: unknown;
+  created_at: unknown;
+  updated_at: unknown;
+}
+
+const toDossier = (r: DossierRow): Dossier => ({
+  id: Number(r.id),
+  code: r.code,
+  secret: r.secret,
+  procedureId: Number(r.procedure_id),
+  procedureVersionId: Number(r.procedure_version_id),
+  agencyId: Number(r.agency_id),
+  applicantUserId: r.applicant_user_id === null ? null : Number(r.applicant_user_id),
+  applicant: JSON.parse(r.applicant) as ApplicantSnapshot,
+  formData: JSON.parse(r.form_data) as Dossier['formData'],
+  status: r.status as DossierStatus,
+  version: Number(r.version),
+  channel: r.channel as Dossier['channel'],
+  submittedAt: toDateOrNull(r.submitted_at),
+  countingFrom: toDateOrNull(r.counting_from),
+  dueAt: toDateOrNull(r.due_at),
+  createdAt: toDate(r.created_at),
+  updatedAt: toDate(r.updated_at),
+});
+
+interface FileRow {
+  id: number | string;
+  dossier_id: number | string;
+  paper_code: string;
+  original_name: string;
+  stored_path: string;
+  content_type: string;
+  size: number | string;
+  sha256: string;
+  created_at: unknown;
+}
+
+const toFile = (r: FileRow): DossierFile => ({
+  id: Number(r.id),
+  dossierId: Number(r.dossier_id),
+  paperCode: r.paper_code,
+  originalName: r.original_name,
+  storedPath: r.stored_path,
+  contentType: r.content_type,
+  size: Number(r.size),
+  sha256: r.sha256,
+  createdAt: toDate(r.created_at),
+});
+
+export interface DossierListItem {
+  id: number;
+  code: string | null;
+  status: DossierStatus;
+  procedureCode: string;
+  procedureName: string;
+  procedureNameEn: string;
+  dueAt: Date | null;
+  submittedAt: Date | null;
+  updatedAt: Date;
+}
+
+export class DossierRepository {
+  constructor(private readonly db: Db) {}
+
+  /** Next number of the agency's counter for a local day, in the caller's transaction: the row
+   * stays locked until it commits, and a rollback gives the number back. */
+  async nextCounter(trx: Db, agencyId: number, day: string): Promise<number> {
+    if (dialectOf(trx) === 'mysql') {
+      await trx.raw(
+        'INSERT INTO dossier_counters (agency_id, day, last_value) VALUES (?, ?, 1) ON DUPLICATE KEY UPDATE last_value = last_value + 1',
+        [agencyId, day],
+      );
+    } else {
+      await trx.raw(
+        'INSERT INTO dossier_counters (agency_id, day, last_value) VALUES (?, ?, 1) ON CONFLICT (agency_id, day) DO UPDATE SET last_value = last_value + 1',
+        [agencyId, day],
+      );
+    }
+    const row = (await trx('dossier_counters').where({ agency_id: agencyId, day }).first('last_value')) as {
+      last_value: number;
+    };
+    return Number(row.last_value);
+  }
+
+  async insert(
+    trx: Db,
+    d: Omit<Dossier, 'id' | 'version' | 'createdAt' | 'updatedAt'> & { idempotencyKey: string | null },
+    now: Date,
+  ): Promise<number> {
+    return insertedId(
+      await trx('dossiers').insert({
+        code: d.code,
+        secret: d.secret,
+        procedure_id: d.procedureId,
+        procedure_version_id: d.procedureVersionId,
+        agency_id: d.agencyId,
+        applicant_user_id: d.applicantUserId,
+        applicant: JSON.stringify(d.applicant),
+        form_data: JSON.stringify(d.formData),
+        status: d.status,
+        version: 1,
+        channel: d.channel,
+        idempotency_key: d.idempotencyKey,
+        submitted_at: d.submittedAt,
+        counting_from: d.countingFrom,
+        due_at: d.dueAt,
+        created_at: now,
+        updated_at: now,
+      }),
+    );
+  }
+
+  /** Compare-and-set: changes the dossier only if its status and version are still the ones read.
+   * Answers false (nothing changed) when someone else changed it meanwhile. */
+  async updateIf(
+    trx: Db,
+    id: number,
+    expected: { status: DossierStatus; version: number },
+    changes: Partial<{
+      code: string;
+      secret: string;
+      status: DossierStatus;
+      formData: Dossier['formData'];
+      applicant: ApplicantSnapshot;
+      submittedAt: Date;
+      countingFrom: Date;
+      dueAt: Date | null;
+      idempotencyKey: string | null;
+    }>,
+    now: Date,
+  ): Promise<boolean> {
+    const row: Record<string, unknown> = { version: expected.version + 1, updated_at: now };
+    if (changes.code !== undefined) row.code = changes.code;
+    if (changes.secret !== undefined) row.secret = changes.secret;
+    if (changes.status !== undefined) row.status = changes.status;
+    if (changes.formData !== undefined) row.form_data = JSON.stringify(changes.formData);
+    if (changes.applicant !== undefined) row.applicant = JSON.stringify(changes.applicant);
+    if (changes.submittedAt !== undefined) row.submitted_at = changes.submittedAt;
+    if (changes.countingFrom !== undefined) row.counting_from = changes.countingFrom;
+    if (changes.dueAt !== undefined) row.due_at = changes.dueAt;
+    if (changes.idempotencyKey !== undefined) row.idempotency_key = changes.idempotencyKey;
+    const n = await trx('dossiers')
+      .where({ id, status: expected.status, version: expected.version })
+      .update(row);
+    return n === 1;
+  }
+
+  async findById(id: number, trx: Db = this.db): Promise<Dossier | undefined> {
+    const row = (await trx('dossiers').where({ id }).first()) as DossierRow | undefined;
+    return row && toDossier(row);
+  }
+
+  async findByCode(code: string): Promise<Dossier | undefined> {
+    const row = (await this.db('dossiers').where({ code }).first()) as DossierRow | undefined;
+    return row && toDossier(row);
+  }
+
+  async findByIdempotencyKey(userId: number, key: string): Promise<Dossier | undefined> {
+    const row = (await this.db('dossiers')
+      .where({ applicant_user_id: userId, idempotency_key: key })
+      .first()) as DossierRow | undefined;
+    return row && toDossier(row);
+  }
+
+  async addFiles(trx: Db, dossierId: number, files: readonly NewDossierFile[], now: Date): Promise<void> {
+    if (files.length === 0) return;
+    await trx('dossier_files').insert(
+      files.map((f) => ({
+        dossier_id: dossierId,
+        paper_code: f.paperCode,
+        original_name: f.originalName,
+        stored_path: f.storedPath,
+        content_type: f.contentType,
+        size: f.size,
+        sha256: f.sha256,
+        created_at: now,
+      })),
+    );
+  }
+
+  /** Removes the rows of the given files; answers their stored paths, for the caller to delete. */
+  async removeFiles(trx: Db, dossierId: number, fileIds: readonly number[]): Promise<string[]> {
+    if (fileIds.length === 0) return [];
+    const rows = (await trx('dossier_files')
+      .where({ dossier_id: dossierId })
+      .whereIn('id', fileIds)) as FileRow[];
+    await trx('dossier_files').where({ dossier_id: dossierId }).whereIn('id', fileIds).delete();
+    return rows.map((r) => r.stored_path);
+  }
+
+  async files(dossierId: number, trx: Db = this.db): Promise<DossierFile[]> {
+    const rows = (await trx('dossier_files').where({ dossier_id: dossierId }).orderBy('id')) as FileRow[];
+    return rows.map(toFile);
+  }
+
+  async file(dossierId: number, fileId: number): Promise<DossierFile | undefined> {
+    const row = (await this.db('dossier_files').where({ dossier_id: dossierId, id: fileId }).first()) as
+      FileRow | undefined;
+    return row && toFile(row);
+  }
+
+  async addEvent(
+    trx: Db,
+    dossierId: number,
+    e: Omit<DossierEvent, 'id' | 'details'> & { details?: Record<string, unknown> },
+  ): Promise<void> {
+    await trx('dossier_events').insert({
+      dossier_id: dossierId,
+      occurred_at: e.occurredAt,
+      actor_user_id: e.actorUserId,
+      actor_role: e.actorRole,
+      action: e.action,
+      from_status: e.fromStatus,
+      to_status: e.toStatus,
+      note: e.note,
+      details: JSON.stringify(e.details ?? {}),
+    });
+  }
+
+  async events(dossierId: number): Promise<DossierEvent[]> {
+    const rows = (await this.db('dossier_events').where({ dossier_id: dossierId }).orderBy('id')) as {
+      id: number;
+      occurred_at: unknown;
+      actor_user_id: number | null;
+      actor_role: string;
+      action: string;
+      from_status: string | null;
+      to_status: string;
+      note: string | null;
+      details: string;
+    }[];
+    return rows.map((r) => ({
+      id: Number(r.id),
+      occurredAt: toDate(r.occurred_at),
+      actorUserId: r.actor_user_id === null ? null : Number(r.actor_user_id),
+      actorRole: r.actor_role,
+      action: r.action,
+      fromStatus: r.from_status,
+      toStatus: r.to_status,
+      note: r.note,
+      details: JSON.parse(r.details) as Record<string, unknown>,
+    }));
+  }
+
+  /** The applicant's dossiers, newest first, a page at a time (keyset on updated_at, id). */
+  async listForApplicant(userId: number, limit = 50): Promise<DossierListItem[]> {
+    const rows = (await this.db('dossiers as d')
+      .join('procedure_versions as pv', 'pv.id', 'd.procedure_version_id')
+      .join('procedures as p', 'p.id', 'd.procedure_id')
+      .where('d.applicant_user_id', userId)
+      .orderBy([
+        { column: 'd.updated_at', order: 'desc' },
+        { column: 'd.id', order: 'desc' },
+      ])
+      .limit(limit)
+      .select(
+        'd.id',
+        'd.code',
+        'd.status',
+        'p.code as procedure_code',
+        'pv.name',
+        'pv.name_en',
+        'd.due_at',
+        'd.submitted_at',
+        'd.updated_at',
+      )) as {
+      id: number;
+      code: string | null;
+      status: string;
+      procedure_code: string;
+      name: string;
+      name_en: string;
+      due_at: unknown;
+      submitted_at: unknown;
+      updated_at: unknown;
+    }[];
+    return rows.map((r) => ({
+      id: Number(r.id),
+      code: r.code,
+      status: r.status as DossierStatus,
+      procedureCode: r.procedure_code,
+      procedureName: r.name,
+      procedureNameEn: r.name_en,
+      dueAt: toDateOrNull(r.due_at),
+      submittedAt: toDateOrNull(r.submitted_at),
+      updatedAt: toDate(r.updated_at),
+    }));
+  }
+}

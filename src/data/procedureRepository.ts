@@ -1,0 +1,160 @@
+import type { ProcedureDefinition } from '../services/procedureDefinition';
+import { type Db, insertedId, toDate } from './db';
+
+/** Lower case without Vietnamese diacritics (đ -> d), for searches typed either way. */
+export function foldForSearch(s: string): string {
+  return s
+    .normalize('NFD')
+    .replace(/\p{M}/gu, '')
+    .replace(/đ/g, 'd')
+    .replace(/Đ/g, 'D')
+    .toLowerCase()
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+export interface ProcedureVersion {
+  versionId: number;
+  procedureId: number;
+  code: string;
+  agencyId: number;
+  version: number;
+  definition: ProcedureDefinition;
+  publishedAt: Date;
+}
+
+export interface CatalogueFilter {
+  q?: string;
+  agencyId?: number;
+  sector?: string;
+  onlineLevel?: 'FULL' | 'PARTIAL';
+}
+
+interface VersionRow {
+  id: number;
+  procedure_id: number;
+  code: string;
+  agency_id: number;
+  version: number;
+  definition: string;
+  published_at: unknown;
+}
+
+const toVersion = (r: VersionRow): ProcedureVersion => ({
+  versionId: Number(r.id),
+  procedureId: Number(r.procedure_id),
+  code: r.code,
+  agencyId: Number(r.agency_id),
+  version: Number(r.version),
+  definition: JSON.parse(r.definition) as ProcedureDefinition,
+  publishedAt: toDate(r.published_at),
+});
+
+const VERSION_COLUMNS = [
+  'pv.id',
+  'pv.procedure_id',
+  'p.code',
+  'p.agency_id',
+  'pv.version',
+  'pv.definition',
+  'pv.published_at',
+];
+
+export class ProcedureRepository {
+  constructor(private readonly db: Db) {}
+
+  /** Publishes a definition as the next version of its procedure (the first creates the procedure). */
+  async publish(
+    def: ProcedureDefinition,
+    agencyId: number,
+    by: number | null,
+    now: Date,
+    trx: Db,
+  ): Promise<number> {
+    const existing = (await trx('procedures').where({ code: def.code }).first()) as
+      { id: number; current_version: number } | undefined;
+    let procedureId: number;
+    let version: number;
+    if (existing) {
+      procedureId = Number(existing.id);
+      version = Number(existing.current_version) + 1;
+      const updated = await trx('procedures')
+        .where({ id: procedureId, current_version: existing.current_version })
+        .update({ current_version: version, agency_id: agencyId, updated_at: now });
+      if (updated !== 1) throw new Error(`procedure ${def.code} was published by someone else meanwhile`);
+    } else {
+      version = 1;
+      procedureId = insertedId(
+        await trx('procedures').insert({
+          code: def.code,
+          agency_id: agencyId,
+          current_version: version,
+          status: 'ACTIVE',
+          created_at: now,
+          updated_at: now,
+        }),
+      );
+    }
+    return insertedId(
+      await trx('procedure_versions').insert({
+        procedure_id: procedureId,
+        version,
+        name: def.name.vi,
+        name_en: def.name.en,
+        sector: def.sector.vi,
+        online_level: def.onlineLevel,
+        time_limit_amount: def.timeLimit.amount,
+        time_limit_unit: def.timeLimit.unit,
+        fee_amount: def.fee.amount,
+        search_text: foldForSearch(`${def.code} ${def.name.vi} ${def.name.en}`),
+        definition: JSON.stringify(def),
+        published_at: now,
+        published_by: by,
+      }),
+    );
+  }
+
+  private current() {
+    return this.db('procedures as p')
+      .join('procedure_versions as pv', function () {
+        this.on('pv.procedure_id', '=', 'p.id').andOn('pv.version', '=', 'p.current_version');
+      })
+      .where('p.status', 'ACTIVE');
+  }
+
+  async findCurrent(code: string): Promise<ProcedureVersion | undefined> {
+    const row = (await this.current().where('p.code', code).first(VERSION_COLUMNS)) as VersionRow | undefined;
+    return row && toVersion(row);
+  }
+
+  async findVersion(versionId: number): Promise<ProcedureVersion | undefined> {
+    const row = (await this.db('procedure_versions as pv')
+      .join('procedures as p', 'p.id', 'pv.procedure_id')
+      .where('pv.id', versionId)
+      .first(VERSION_COLUMNS)) as VersionRow | undefined;
+    return row && toVersion(row);
+  }
+
+  async listCurrent(filter: CatalogueFilter): Promise<ProcedureVersion[]> {
+    const q = this.current().select(VERSION_COLUMNS).orderBy('p.code');
+    if (filter.agencyId) q.where('p.agency_id', filter.agencyId);
+    if (filter.sector) q.where('pv.sector', filter.sector);
+    if (filter.onlineLevel) q.where('pv.online_level', filter.onlineLevel);
+    if (filter.q) {
+      // The catalogue is small (hundreds of procedures): a LIKE over the folded text is enough.
+      const like = `%${foldForSearch(filter.q).replace(/[!%_]/g, (c) => `!${c}`)}%`;
+      q.whereRaw("pv.search_text LIKE ? ESCAPE '!'", [like]);
+    }
+    return ((await q) as VersionRow[]).map(toVersion);
+  }
+
+  async sectors(): Promise<string[]> {
+    const rows = (await this.current().distinct('pv.sector').orderBy('pv.sector')) as { sector: string }[];
+    return rows.map((r) => r.sector);
+  }
+
+  async count(): Promise<number> {
+    const row = (await this.db('procedures').count({ n: '*' }).first()) as { n: number | string };
+    return Number(row.n);
+  }
+}

@@ -1,0 +1,111 @@
+import { createHash, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { PaperType } from '../services/procedureDefinition';
+
+export interface StoredFile {
+  /** Path under the store's root, with forward slashes; never built from a name the client sent. */
+  relPath: string;
+  size: number;
+  sha256: string;
+  /** The type read from the file's first bytes, or null when it is none of the accepted kinds. */
+  detectedType: PaperType | null;
+  contentType: string;
+}
+
+export class FileTooLargeError extends Error {
+  constructor(readonly limitBytes: number) {
+    super(`file larger than ${limitBytes} bytes`);
+  }
+}
+
+const SNIFF_BYTES = 4100;
+
+const KINDS: Record<string, { type: PaperType; contentType: string }> = {
+  pdf: { type: 'pdf', contentType: 'application/pdf' },
+  jpg: { type: 'jpg', contentType: 'image/jpeg' },
+  png: { type: 'png', contentType: 'image/png' },
+};
+
+/** What the first bytes of a file say it is (magic numbers), whatever its name claims. */
+async function sniff(head: Buffer): Promise<{ type: PaperType | null; contentType: string }> {
+  // file-type is published as an ES module only.
+  const { fileTypeFromBuffer } = await import('file-type');
+  const found = await fileTypeFromBuffer(head);
+  const kind = found ? KINDS[found.ext] : undefined;
+  return kind ?? { type: null, contentType: found?.mime ?? 'application/octet-stream' };
+}
+
+/** Files under one root folder (storage/papers, storage/results ...), written whole and synced to
+ * disk before any database row may point at them. */
+export class FileStore {
+  constructor(readonly root: string) {}
+
+  private resolve(relPath: string): string {
+    const full = path.resolve(this.root, relPath);
+    if (!full.startsWith(path.resolve(this.root) + path.sep)) throw new Error('path outside the file store');
+    return full;
+  }
+
+  /** Streams into a new file, hashing as it goes; removes the file if anything fails. */
+  async write(source: Readable, maxBytes: number, now: Date): Promise<StoredFile> {
+    const dir = `${now.getUTCFullYear()}/${String(now.getUTCMonth() + 1).padStart(2, '0')}`;
+    const relPath = `${dir}/${randomUUID()}`;
+    const full = this.resolve(relPath);
+    await fs.promises.mkdir(path.dirname(full), { recursive: true });
+    const hash = createHash('sha256');
+    let size = 0;
+    const heads: Buffer[] = [];
+    let headBytes = 0;
+    const meter = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        size += chunk.length;
+        if (size > maxBytes) return done(new FileTooLargeError(maxBytes));
+        hash.update(chunk);
+        if (headBytes < SNIFF_BYTES) {
+          heads.push(chunk);
+          headBytes += chunk.length;
+        }
+        done(null, chunk);
+      },
+    });
+    try {
+      await pipeline(source, meter, fs.createWriteStream(full, { flags: 'wx' }));
+      const handle = await fs.promises.open(full, 'r+');
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    } catch (err) {
+      await fs.promises.rm(full, { force: true });
+      throw err;
+    }
+    const detected = await sniff(Buffer.concat(heads).subarray(0, SNIFF_BYTES));
+    return {
+      relPath,
+      size,
+      sha256: hash.digest('hex'),
+      detectedType: detected.type,
+      contentType: detected.contentType,
+    };
+  }
+
+  async remove(relPath: string): Promise<void> {
+    await fs.promises.rm(this.resolve(relPath), { force: true });
+  }
+
+  async removeAll(relPaths: readonly string[]): Promise<void> {
+    await Promise.all(relPaths.map((p) => this.remove(p)));
+  }
+
+  read(relPath: string): fs.ReadStream {
+    return fs.createReadStream(this.resolve(relPath));
+  }
+
+  exists(relPath: string): boolean {
+    return fs.existsSync(this.resolve(relPath));
+  }
+}

@@ -1,0 +1,315 @@
+import { randomUUID } from 'node:crypto';
+import type { Request, Response } from 'express';
+import { Router } from 'express';
+import type { Deps } from '../container';
+import type { ProcedureVersion } from '../data/procedureRepository';
+import type { User } from '../data/userRepository';
+import { renderReceipt } from '../documents/receiptDocument';
+import { ForbiddenError, NotFoundError, ValidationError } from '../errors';
+import { requireKind } from '../middleware/auth';
+import { assertCsrfToken } from '../middleware/csrf';
+import { requestContext } from '../middleware/requestContext';
+import { paperErrorKey } from '../services/dossierForm';
+import type { DossierView } from '../services/dossierService';
+import { localText } from '../services/procedureDefinition';
+import type { Upload } from '../workflows/commands/submitDossier';
+import { presentTimeline } from './catalogueRoutes';
+import { parseMultipart, UploadError, type MultipartBody } from './multipart';
+import { agencyName, dossierErrors, presentProcedure, timeLimitText } from './presenters';
+
+const PREFILL: Record<string, (u: User) => string | null> = {
+  fullName: (u) => u.fullName,
+  citizenId: (u) => u.citizenId,
+  dateOfBirth: (u) => u.dateOfBirth,
+  email: (u) => u.email,
+  phone: (u) => u.phone,
+  companyName: (u) => u.companyName,
+  taxCode: (u) => u.taxCode,
+};
+
+function first(v: string | string[] | undefined): string {
+  return Array.isArray(v) ? (v[0] ?? '') : (v ?? '');
+}
+
+function ids(v: string | string[] | undefined): number[] {
+  return (Array.isArray(v) ? v : v ? [v] : []).map(Number).filter((n) => Number.isSafeInteger(n) && n > 0);
+}
+
+function toUploads(body: MultipartBody): Upload[] {
+  return body.files.map((f) => ({
+    paperCode: f.field,
+    originalName: f.originalName,
+    relPath: f.stored.relPath,
+    size: f.stored.size,
+    sha256: f.stored.sha256,
+    detectedType: f.stored.detectedType,
+    contentType: f.stored.contentType,
+  }));
+}
+
+/** Sends a stored paper inline (PDFs and images open in the browser), never as HTML. */
+function sendPaper(
+  res: Response,
+  deps: Deps,
+  file: { storedPath: string; contentType: string; originalName: string; size: number },
+) {
+  res.set({
+    'Content-Type': file.contentType,
+    'Content-Length': String(file.size),
+    'Content-Disposition': `inline; filename*=UTF-8''${encodeURIComponent(file.originalName)}`,
+    'X-Content-Type-Options': 'nosniff',
+    'Cache-Control': 'private, no-store',
+  });
+  deps.files.papers.read(file.storedPath).pipe(res);
+}
+
+export function dossierRoutes(deps: Deps): Router {
+  const router = Router();
+  const applicantsOnly = requireKind('CITIZEN', 'BUSINESS');
+  router.use(['/my', '/procedures/:code/file'], applicantsOnly);
+
+  const formPage = async (
+    req: Request,
+    res: Response,
+    p: ProcedureVersion,
+    opts: {
+      status?: number;
+      values: Record<string, unknown>;
+      errors?: Record<string, string>;
+      draft?: DossierView;
+    },
+  ) => {
+    const agency = await deps.repos.agencies.findById(p.agencyId);
+    res.status(opts.status ?? 200).render('pages/citizen/file', {
+      title: `${req.t('file.title')}: ${localText(p.definition.name, req.lang)}`,
+      procedure: presentProcedure(req, p, agency),
+      action: opts.draft
+        ? `/my/drafts/${opts.draft.dossier.id}`
+        : `/procedures/${encodeURIComponent(p.code)}/file`,
+      draft: opts.draft
+        ? {
+            id: opts.draft.dossier.id,
+            files: opts.draft.files.map((f) => ({
+              id: f.id,
+              paperCode: f.paperCode,
+              name: f.originalName,
+              size: f.size,
+            })),
+          }
+        : null,
+      values: opts.values,
+      errors: opts.errors ?? {},
+      idempotencyKey: randomUUID(),
+      maxFileMb: Math.floor(deps.config.uploads.fileBytes / 1048576),
+    });
+  };
+
+  /** Reads the multipart form; its CSRF token is checked before any file is stored. */
+  const readForm = (req: Request) =>
+    parseMultipart(req, deps.files.papers, deps.config.uploads, deps.clock.now(), (fields) =>
+      assertCsrfToken(req, first(fields._csrf)),
+    );
+
+  /** Saves a draft or submits, then redirects; a problem shows the form again with what was typed. */
+  const handleFiling = async (req: Request, res: Response, p: ProcedureVersion, draftId?: number) => {
+    let body: MultipartBody;
+    try {
+      body = await readForm(req);
+    } catch (err) {
+      if (!(err instanceof UploadError) || err.status === 403) throw err;
+      const draft = draftId ? await deps.dossiers.myDraft(req.user!, draftId) : undefined;
+      const message = req.t(err.messageKey, err.details as Record<string, string | number> | undefined);
+      const paper = typeof err.details?.paper === 'string' ? paperErrorKey(err.details.paper) : '_form';
+      return formPage(req, res, p, { status: err.status, values: {}, errors: { [paper]: message }, draft });
+    }
+    const user = req.user!;
+    const uploads = toUploads(body);
+    const removeFileIds = ids(body.fields.removeFile);
+    try {
+      if (first(body.fields.intent) === 'draft') {
+        const id = await deps.dossiers.saveDraft(user, {
+          procedureCode: p.code,
+          draftId,
+          fields: body.fields,
+          uploads,
+          removeFileIds,
+        });
+        req.session.flash = { kind: 'success', key: 'file.draftSaved' };
+        return res.redirect(303, `/my/drafts/${id}`);
+      }
+      const { dossier } = await deps.commands.submitDossier.run(
+        {
+          applicant: user,
+          procedureCode: p.code,
+          fields: body.fields,
+          uploads,
+          draftId,
+          removeFileIds,
+          idempotencyKey: first(body.fields.idempotencyKey).slice(0, 64) || null,
+        },
+        requestContext(req),
+      );
+      res.redirect(303, `/my/dossiers/${encodeURIComponent(dossier.code!)}/submitted`);
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      const draft = draftId ? await deps.dossiers.myDraft(req.user!, draftId) : undefined;
+      const values = Object.fromEntries(Object.entries(body.fields).filter(([k]) => k !== '_csrf'));
+      await formPage(req, res, p, {
+        status: 422,
+        values,
+        errors: dossierErrors(req, p.definition, err),
+        draft,
+      });
+    }
+  };
+
+  router.get('/procedures/:code/file', async (req, res) => {
+    const p = await deps.procedures.get(String(req.params.code));
+    const user = req.user!;
+    if (user.kind === 'OFFICER' || !p.definition.applicantKinds.includes(user.kind)) {
+      throw new ForbiddenError('dossier.kindNotAllowed');
+    }
+    const values: Record<string, unknown> = {};
+    for (const f of p.definition.fields) {
+      const v = f.prefill ? PREFILL[f.prefill]?.(user) : null;
+      if (v) values[f.name] = v;
+    }
+    await formPage(req, res, p, { values });
+  });
+
+  router.post('/procedures/:code/file', async (req, res) => {
+    const p = await deps.procedures.get(String(req.params.code));
+    await handleFiling(req, res, p);
+  });
+
+  const draftId = (req: Request) => {
+    const id = Number(req.params.id);
+    if (!Number.isSafeInteger(id) || id <= 0) throw new NotFoundError('dossier.notFound');
+    return id;
+  };
+
+  router.get('/my/drafts/:id', async (req, res) => {
+    const draft = await deps.dossiers.myDraft(req.user!, draftId(req));
+    await formPage(req, res, draft.procedure, { values: draft.dossier.formData, draft });
+  });
+
+  router.post('/my/drafts/:id', async (req, res) => {
+    const draft = await deps.dossiers.myDraft(req.user!, draftId(req));
+    await handleFiling(req, res, draft.procedure, draft.dossier.id);
+  });
+
+  router.get('/my/drafts/:id/files/:fileId', async (req, res) => {
+    const file = await deps.dossiers.myDraftFile(req.user!, draftId(req), Number(req.params.fileId));
+    sendPaper(res, deps, file);
+  });
+
+  router.get('/my/dossiers', async (req, res) => {
+    const items = await deps.dossiers.listMine(req.user!);
+    res.render('pages/citizen/my-dossiers', {
+      title: req.t('my.title'),
+      items: items.map((i) => ({
+        ...i,
+        procedureName: req.lang === 'en' ? i.procedureNameEn : i.procedureName,
+      })),
+    });
+  });
+
+  const present = async (req: Request, view: DossierView) => {
+    const agency = await deps.repos.agencies.findById(view.dossier.agencyId);
+    const def = view.procedure.definition;
+    return {
+      code: view.dossier.code,
+      status: view.dossier.status,
+      channel: view.dossier.channel,
+      secret: view.dossier.secret,
+      submittedAt: view.dossier.submittedAt,
+      countingFrom: view.dossier.countingFrom,
+      dueAt: view.dossier.dueAt,
+      agency: agencyName(req.lang, agency),
+      procedure: localText(def.name, req.lang),
+      timeLimit: timeLimitText(req.t, def.timeLimit),
+      applicant: view.dossier.applicant,
+      form: def.fields.map((f) => {
+        const raw = view.dossier.formData[f.name];
+        const option = f.options?.find((o) => o.value === raw);
+        return {
+          label: localText(f.label, req.lang),
+          value: option ? localText(option.label, req.lang) : (raw ?? ''),
+        };
+      }),
+      papers: view.files.map((f) => ({
+        id: f.id,
+        name: f.originalName,
+        paper: localText(
+          def.papers.find((p) => p.code === f.paperCode)?.name ?? { vi: f.paperCode, en: f.paperCode },
+          req.lang,
+        ),
+        size: f.size,
+        sha256: f.sha256,
+      })),
+      timeline: presentTimeline(req.t, view),
+    };
+  };
+
+  const codeParam = (req: Request) => String(req.params.code);
+
+  router.get('/my/dossiers/:code', async (req, res) => {
+    const view = await deps.dossiers.mine(req.user!, codeParam(req));
+    res.render('pages/citizen/dossier', {
+      title: req.t('dossier.title', { code: view.dossier.code ?? '' }),
+      d: await present(req, view),
+    });
+  });
+
+  router.get('/my/dossiers/:code/submitted', async (req, res) => {
+    const view = await deps.dossiers.mine(req.user!, codeParam(req));
+    res.set('Cache-Control', 'no-store');
+    res.render('pages/citizen/submitted', { title: req.t('submitted.title'), d: await present(req, view) });
+  });
+
+  router.get('/my/dossiers/:code/receipt.pdf', async (req, res) => {
+    const view = await deps.dossiers.mine(req.user!, codeParam(req));
+    const d = view.dossier;
+    const agency = await deps.repos.agencies.findById(d.agencyId);
+    const parent = agency?.parentId ? await deps.repos.agencies.findById(agency.parentId) : undefined;
+    const def = view.procedure.definition;
+    const pdf = await renderReceipt({
+      agencyName: agency?.name ?? '',
+      parentAgencyName: parent?.name ?? null,
+      placeName: agency?.placeName ?? '',
+      code: d.code!,
+      secret: d.secret!,
+      procedureName: def.name.vi,
+      applicant: {
+        name: d.applicant.name,
+        idLabel: d.applicant.idLabel,
+        idNumber: d.applicant.idNumber,
+        address: null,
+        phone: d.applicant.phone,
+        email: d.applicant.email,
+      },
+      papers: def.papers
+        .filter((p) => view.files.some((f) => f.paperCode === p.code))
+        .map((p) => ({ name: p.name.vi, copies: p.copies })),
+      timeLimitText: timeLimitText(req.t, def.timeLimit),
+      receivedAt: d.submittedAt!,
+      dueAt: d.dueAt!,
+      channel: d.channel,
+      receivedBy: null,
+      lookupUrl: `${deps.config.publicBaseUrl}/lookup?code=${encodeURIComponent(d.code!)}&secret=${encodeURIComponent(d.secret!)}`,
+    });
+    res.set({
+      'Content-Type': 'application/pdf',
+      'Content-Disposition': `inline; filename="giay-tiep-nhan-${d.code}.pdf"`,
+      'Cache-Control': 'private, no-store',
+    });
+    res.send(pdf);
+  });
+
+  router.get('/my/dossiers/:code/files/:fileId', async (req, res) => {
+    const file = await deps.dossiers.myFile(req.user!, codeParam(req), Number(req.params.fileId));
+    sendPaper(res, deps, file);
+  });
+
+  return router;
+}

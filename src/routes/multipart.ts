@@ -1,0 +1,166 @@
+import busboy from 'busboy';
+import type { Request } from 'express';
+import { AppError } from '../errors';
+import { FileTooLargeError, type FileStore, type StoredFile } from '../files/fileStore';
+
+export interface UploadLimits {
+  fileBytes: number;
+  totalBytes: number;
+  files: number;
+}
+
+export interface UploadedFile {
+  /** The form part's name: the paper's code. */
+  field: string;
+  /** The name the client gave, kept only for display (never used as a path). */
+  originalName: string;
+  stored: StoredFile;
+}
+
+export interface MultipartBody {
+  fields: Record<string, string | string[]>;
+  files: UploadedFile[];
+}
+
+export class UploadError extends AppError {
+  constructor(code: string, status: number, messageKey: string, details?: Record<string, unknown>) {
+    super(code, status, messageKey, details);
+  }
+}
+
+/** Keeps a display name: no path, no control characters, at most 200 characters. */
+export function cleanFileName(name: string): string {
+  const base = name.split(/[\\/]/).pop() ?? '';
+  // Control characters would corrupt headers and logs where the name is shown.
+  // eslint-disable-next-line no-control-regex
+  const CONTROL = /[\u0000-\u001f\u007f]/g;
+  const clean = base.replace(CONTROL, '').trim().slice(0, 200);
+  return clean || 'tep-dinh-kem';
+}
+
+/**
+ * Streams a multipart form into the file store. Fields must come before files (browsers send parts in
+ * the form's order), so `beforeFiles` can check the CSRF token and the applicant before one byte of a
+ * file is stored. On any failure every file written so far is removed and an UploadError is thrown.
+ */
+export function parseMultipart(
+  req: Request,
+  store: FileStore,
+  limits: UploadLimits,
+  now: Date,
+  beforeFiles?: (fields: Record<string, string | string[]>) => void,
+): Promise<MultipartBody> {
+  return new Promise((resolve, reject) => {
+    let bb: busboy.Busboy;
+    try {
+      bb = busboy({
+        headers: req.headers,
+        limits: { fields: 200, fieldSize: 64 * 1024, files: limits.files + 1, parts: 400 },
+      });
+    } catch {
+      reject(new UploadError('BAD_MULTIPART', 400, 'upload.badRequest'));
+      return;
+    }
+    const fields: Record<string, string | string[]> = {};
+    const files: UploadedFile[] = [];
+    const writes: Promise<void>[] = [];
+    let total = 0;
+    let failed: unknown;
+    let checked = false;
+    let started = 0;
+
+    const fail = (err: unknown) => {
+      if (failed) return;
+      failed = err;
+      req.unpipe(bb);
+      // Read the rest of the upload into nothing, so the client receives the answer.
+      req.resume();
+      Promise.allSettled(writes)
+        .then(() => store.removeAll(files.map((f) => f.stored.relPath)))
+        .finally(() => reject(err));
+    };
+
+    bb.on('field', (name, value, info) => {
+      if (info.valueTruncated) return fail(new UploadError('FIELD_TOO_LONG', 413, 'upload.fieldTooLong'));
+      const prev = fields[name];
+      fields[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
+    });
+
+    bb.on('file', (field, stream, info) => {
+      if (failed) return stream.resume();
+      if (!checked && beforeFiles) {
+        try {
+          beforeFiles(fields);
+          checked = true;
+        } catch (err) {
+          stream.resume();
+          return fail(err);
+        }
+      }
+      // An empty file input is sent as a part with no name and no bytes: nothing was chosen.
+      if (!info.filename) return stream.resume();
+      started += 1;
+      if (started > limits.files) {
+        stream.resume();
+        return fail(new UploadError('TOO_MANY_FILES', 413, 'upload.tooManyFiles', { max: limits.files }));
+      }
+      const originalName = cleanFileName(info.filename);
+      const room = Math.min(limits.fileBytes, limits.totalBytes - total);
+      const write = store.write(stream, room, now).then(
+        (stored) => {
+          total += stored.size;
+          files.push({ field, originalName, stored });
+          if (stored.size === 0) {
+            fail(new UploadError('EMPTY_FILE', 422, 'upload.empty', { file: originalName, paper: field }));
+          }
+        },
+        (err: unknown) => {
+          stream.resume();
+          if (err instanceof FileTooLargeError) {
+            const perFile = room === limits.fileBytes;
+            fail(
+              new UploadError(
+                'FILE_TOO_LARGE',
+                413,
+                perFile ? 'upload.fileTooLarge' : 'upload.dossierTooLarge',
+                {
+                  file: originalName,
+                  paper: field,
+                  maxMb: Math.floor((perFile ? limits.fileBytes : limits.totalBytes) / 1048576),
+                },
+              ),
+            );
+          } else fail(err);
+        },
+      );
+      writes.push(write);
+    });
+
+    bb.on('filesLimit', () =>
+      fail(new UploadError('TOO_MANY_FILES', 413, 'upload.tooManyFiles', { max: limits.files })),
+    );
+    bb.on('partsLimit', () =>
+      fail(new UploadError('TOO_MANY_PARTS', 413, 'upload.tooManyFiles', { max: limits.files })),
+    );
+    bb.on('error', () => fail(new UploadError('BAD_MULTIPART', 400, 'upload.badRequest')));
+    bb.on('close', () => {
+      if (failed) return;
+      Promise.all(writes).then(
+        () => {
+          if (failed) return;
+          if (!checked && beforeFiles) {
+            try {
+              beforeFiles(fields);
+            } catch (err) {
+              return fail(err);
+            }
+          }
+          resolve({ fields, files });
+        },
+        (err: unknown) => fail(err),
+      );
+    });
+    req.on('aborted', () => fail(new UploadError('ABORTED', 400, 'upload.badRequest')));
+    req.pipe(bb);
+  });
+}

@@ -1,0 +1,95 @@
+import type { Request } from 'express';
+import type { Agency } from '../data/agencyRepository';
+import type { ProcedureVersion } from '../data/procedureRepository';
+import type { ValidationError } from '../errors';
+import type { Translate } from '../i18n/messages';
+import { paperErrorKey } from '../services/dossierForm';
+import { localText, type ProcedureDefinition, type TimeLimitLike } from '../services/procedureDefinition';
+
+export function agencyName(lang: string, a: Pick<Agency, 'name' | 'nameEn'> | undefined): string {
+  return a ? (lang === 'en' ? a.nameEn : a.name) : '';
+}
+
+export function timeLimitText(t: Translate, limit: TimeLimitLike): string {
+  return t(`unit.${limit.unit}`, { n: limit.amount });
+}
+
+export function feeText(lang: string, def: ProcedureDefinition): string {
+  return localText(def.fee.text, lang);
+}
+
+/** A procedure as the pages show it, in the reader's language. */
+export function presentProcedure(req: Request, p: ProcedureVersion, agency: Agency | undefined) {
+  const def = p.definition;
+  const l = (x: { vi: string; en: string }) => localText(x, req.lang);
+  return {
+    code: p.code,
+    version: p.version,
+    name: l(def.name),
+    sector: l(def.sector),
+    onlineLevel: def.onlineLevel,
+    agency: agencyName(req.lang, agency),
+    timeLimit: timeLimitText(req.t, def.timeLimit),
+    fee: l(def.fee.text),
+    decidedBy: l(def.decidedBy),
+    result: l(def.resultName),
+    applicantKinds: def.applicantKinds,
+    legalBasis: def.legalBasis,
+    fields: def.fields.map((f) => ({
+      name: f.name,
+      type: f.type,
+      label: l(f.label),
+      required: f.required,
+      help: f.help ? l(f.help) : null,
+      maxLength: f.maxLength ?? null,
+      min: f.min ?? null,
+      max: f.max ?? null,
+      options: (f.options ?? []).map((o) => ({ value: o.value, label: l(o.label) })),
+    })),
+    papers: def.papers.map((pp) => ({
+      code: pp.code,
+      key: paperErrorKey(pp.code),
+      name: l(pp.name),
+      required: pp.required,
+      copies: pp.copies,
+      maxFiles: pp.maxFiles,
+      types: pp.types,
+      accept: pp.types
+        .map((x) =>
+          x === 'jpg' ? '.jpg,.jpeg,image/jpeg' : x === 'png' ? '.png,image/png' : '.pdf,application/pdf',
+        )
+        .join(','),
+      note: pp.note ? l(pp.note) : null,
+    })),
+  };
+}
+
+/** Field problems from the dossier checks, in the reader's language and in the form's order. */
+export function dossierErrors(
+  req: Request,
+  def: ProcedureDefinition,
+  err: ValidationError,
+): Record<string, string> {
+  const order = [
+    ...def.fields.map((f) => f.name),
+    ...def.papers.map((p) => paperErrorKey(p.code)),
+    '_papers',
+    '_form',
+  ];
+  const out: [string, string][] = [];
+  for (const [field, key] of Object.entries(err.fieldErrors)) {
+    let text: string;
+    if (key.startsWith('pattern:')) {
+      const f = def.fields.find((x) => x.name === field);
+      text = f?.patternMessage ? localText(f.patternMessage, req.lang) : req.t('v.invalid');
+    } else text = req.t(key, err.messageParams[field]);
+    out.push([field, text]);
+  }
+  out.sort(([a], [b]) => rank(order, a) - rank(order, b));
+  return Object.fromEntries(out);
+}
+
+function rank(order: string[], field: string): number {
+  const i = order.indexOf(field);
+  return i === -1 ? order.length : i;
+}

@@ -1,0 +1,203 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { Clock } from '../clock';
+import type { AgencyRepository } from '../data/agencyRepository';
+import type { Db } from '../data/db';
+import type {
+  Dossier,
+  DossierEvent,
+  DossierFile,
+  DossierListItem,
+  DossierRepository,
+} from '../data/dossierRepository';
+import type { ProcedureRepository, ProcedureVersion } from '../data/procedureRepository';
+import type { User } from '../data/userRepository';
+import { ForbiddenError, NotFoundError, ValidationError } from '../errors';
+import type { FileStore } from '../files/fileStore';
+import { applicantSnapshot, type Upload } from '../workflows/commands/submitDossier';
+import { checkPapers, draftFormData, paperTypeOf } from './dossierForm';
+
+export interface DossierView {
+  dossier: Dossier;
+  procedure: ProcedureVersion;
+  files: DossierFile[];
+  events: DossierEvent[];
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a.toUpperCase());
+  const y = Buffer.from(b.toUpperCase());
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** Reading dossiers (with who may read what) and keeping drafts; status changes are workflow commands. */
+export class DossierService {
+  constructor(
+    private readonly db: Db,
+    private readonly dossiers: DossierRepository,
+    private readonly procedures: ProcedureRepository,
+    private readonly agencies: AgencyRepository,
+    private readonly papers: FileStore,
+    private readonly clock: Clock,
+  ) {}
+
+  listMine(user: User): Promise<DossierListItem[]> {
+    return this.dossiers.listForApplicant(user.id);
+  }
+
+  private async view(dossier: Dossier): Promise<DossierView> {
+    const [procedure, files, events] = await Promise.all([
+      this.procedures.findVersion(dossier.procedureVersionId),
+      this.dossiers.files(dossier.id),
+      this.dossiers.events(dossier.id),
+    ]);
+    return { dossier, procedure: procedure!, files, events };
+  }
+
+  /** A dossier its applicant may see. Others get "not found", not "forbidden": a code says nothing. */
+  async mine(user: User, code: string): Promise<DossierView> {
+    const d = await this.dossiers.findByCode(code);
+    if (!d || d.applicantUserId !== user.id) throw new NotFoundError('dossier.notFound');
+    return this.view(d);
+  }
+
+  async myDraft(user: User, id: number): Promise<DossierView> {
+    const d = await this.dossiers.findById(id);
+    if (!d || d.applicantUserId !== user.id || d.status !== 'DRAFT')
+      throw new NotFoundError('dossier.notFound');
+    return this.view(d);
+  }
+
+  /** Public lookup by code and secret: the same answer for an unknown code and a wrong secret. */
+  async lookup(code: string, secret: string): Promise<DossierView | undefined> {
+    const d = code ? await this.dossiers.findByCode(code.trim()) : undefined;
+    if (!d || !d.secret || !sameSecret(d.secret, secret.trim())) return undefined;
+    return this.view(d);
+  }
+
+  async myFile(user: User, code: string, fileId: number): Promise<DossierFile> {
+    const d = await this.dossiers.findByCode(code);
+    if (!d || d.applicantUserId !== user.id) throw new NotFoundError('dossier.notFound');
+    const f = await this.dossiers.file(d.id, fileId);
+    if (!f) throw new NotFoundError();
+    return f;
+  }
+
+  async myDraftFile(user: User, draftId: number, fileId: number): Promise<DossierFile> {
+    await this.myDraft(user, draftId);
+    const f = await this.dossiers.file(draftId, fileId);
+    if (!f) throw new NotFoundError();
+    return f;
+  }
+
+  /** Saves a draft (new or existing): what was typed, as typed, and the papers chosen so far. The
+   * uploads were written before; they are removed again if the draft cannot be saved. */
+  async saveDraft(
+    user: User,
+    input: {
+      procedureCode: string;
+      draftId?: number;
+      fields: Record<string, unknown>;
+      uploads: readonly Upload[];
+      removeFileIds?: readonly number[];
+    },
+  ): Promise<number> {
+    const uploaded = input.uploads.map((u) => u.relPath);
+    try {
+      let draft: Dossier | undefined;
+      let procedure: ProcedureVersion | undefined;
+      if (input.draftId !== undefined) {
+        draft = (await this.myDraft(user, input.draftId)).dossier;
+        procedure = await this.procedures.findVersion(draft.procedureVersionId);
+      } else {
+        procedure = await this.procedures.findCurrent(input.procedureCode);
+      }
+      if (!procedure) throw new NotFoundError('procedure.notFound');
+      const def = procedure.definition;
+      if (user.kind === 'OFFICER' || !def.applicantKinds.includes(user.kind)) {
+        throw new ForbiddenError('dossier.kindNotAllowed');
+      }
+      const kept = draft
+        ? (await this.dossiers.files(draft.id)).filter((f) => !input.removeFileIds?.includes(f.id))
+        : [];
+      const problems = checkPapers(
+        def,
+        [
+          ...kept.map((f) => ({
+            paperCode: f.paperCode,
+            originalName: f.originalName,
+            detectedType: paperTypeOf(f.contentType),
+          })),
+          ...input.uploads.map((u) => ({
+            paperCode: u.paperCode,
+            originalName: u.originalName,
+            detectedType: u.detectedType,
+          })),
+        ],
+        false,
+      );
+      if (Object.keys(problems.errors).length > 0)
+        throw new ValidationError(problems.errors, problems.params);
+      const formData = draftFormData(def, input.fields);
+      const now = this.clock.now();
+      let removed: string[] = [];
+      const id = await this.db.transaction(async (trx) => {
+        let draftId: number;
+        if (draft) {
+          draftId = draft.id;
+          await this.dossiers.updateIf(
+            trx,
+            draft.id,
+            { status: 'DRAFT', version: draft.version },
+            { formData },
+            now,
+          );
+          removed = await this.dossiers.removeFiles(trx, draft.id, input.removeFileIds ?? []);
+        } else {
+          draftId = await this.dossiers.insert(
+            trx,
+            {
+              code: null,
+              secret: null,
+              procedureId: procedure.procedureId,
+              procedureVersionId: procedure.versionId,
+              agencyId: procedure.agencyId,
+              applicantUserId: user.id,
+              applicant: applicantSnapshot(user),
+              formData,
+              status: 'DRAFT',
+              channel: 'ONLINE',
+              submittedAt: null,
+              countingFrom: null,
+              dueAt: null,
+              idempotencyKey: null,
+            },
+            now,
+          );
+        }
+        await this.dossiers.addFiles(
+          trx,
+          draftId,
+          input.uploads.map((u) => ({
+            paperCode: u.paperCode,
+            originalName: u.originalName,
+            storedPath: u.relPath,
+            contentType: u.contentType,
+            size: u.size,
+            sha256: u.sha256,
+          })),
+          now,
+        );
+        return draftId;
+      });
+      await this.papers.removeAll(removed);
+      return id;
+    } catch (err) {
+      await this.papers.removeAll(uploaded);
+      throw err;
+    }
+  }
+
+  async agencyOf(dossier: Dossier) {
+    return this.agencies.findById(dossier.agencyId);
+  }
+}

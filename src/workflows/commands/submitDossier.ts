@@ -1,0 +1,268 @@
+import { randomInt } from 'node:crypto';
+import type { Clock } from '../../clock';
+import type { AgencyRepository } from '../../data/agencyRepository';
+import type { AuditRepository } from '../../data/auditRepository';
+import { type Db, isUniqueViolation } from '../../data/db';
+import type { ApplicantSnapshot, Dossier, DossierRepository } from '../../data/dossierRepository';
+import type { ProcedureRepository, ProcedureVersion } from '../../data/procedureRepository';
+import type { User } from '../../data/userRepository';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../errors';
+import type { FileStore } from '../../files/fileStore';
+import type { RequestContext } from '../../services/auditContext';
+import { type CalendarService, vietnamDayStamp } from '../../services/calendarService';
+import { checkFormData, checkPapers, type FieldProblems, paperTypeOf } from '../../services/dossierForm';
+
+/** A file already written to the file store for this request. */
+export interface Upload {
+  paperCode: string;
+  originalName: string;
+  relPath: string;
+  size: number;
+  sha256: string;
+  detectedType: 'pdf' | 'jpg' | 'png' | null;
+  contentType: string;
+}
+
+export interface SubmitDossierInput {
+  applicant: User;
+  procedureCode: string;
+  fields: Record<string, unknown>;
+  uploads: readonly Upload[];
+  /** Submitting a saved draft: its id, and the ids of its files to drop. */
+  draftId?: number;
+  removeFileIds?: readonly number[];
+  idempotencyKey: string | null;
+}
+
+export interface SubmitDossierResult {
+  dossier: Dossier;
+  /** True when an earlier request with the same idempotency key had already made this dossier. */
+  replayed: boolean;
+}
+
+const SECRET_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+
+/** The short lookup secret printed on the receipt: 8 characters without look-alikes (0/O, 1/I). */
+export function newLookupSecret(): string {
+  let s = '';
+  for (let i = 0; i < 8; i++) s += SECRET_ALPHABET[randomInt(SECRET_ALPHABET.length)];
+  return s;
+}
+
+export function applicantSnapshot(user: User): ApplicantSnapshot {
+  if (user.kind === 'BUSINESS') {
+    return {
+      kind: 'BUSINESS',
+      name: user.companyName ?? user.fullName,
+      idLabel: 'Mã số thuế',
+      idNumber: user.taxCode ?? '',
+      representative: user.fullName,
+      email: user.email,
+      phone: user.phone,
+    };
+  }
+  return {
+    kind: 'CITIZEN',
+    name: user.fullName,
+    idLabel: 'Số định danh cá nhân',
+    idNumber: user.citizenId ?? '',
+    representative: null,
+    email: user.email,
+    phone: user.phone,
+  };
+}
+
+function merge(a: FieldProblems, b: FieldProblems): FieldProblems {
+  return { errors: { ...a.errors, ...b.errors }, params: { ...a.params, ...b.params } };
+}
+
+/**
+ * Files a dossier: checks the form and the papers against the procedure version, allocates the code
+ * from the agency's daily counter, computes the legal due date, and records the submission, all in one
+ * transaction. The uploads were written before; on any failure they are removed, so no file is left
+ * without a row and no row points at a missing file.
+ */
+export class SubmitDossier {
+  constructor(
+    private readonly deps: {
+      db: Db;
+      clock: Clock;
+      dossiers: DossierRepository;
+      procedures: ProcedureRepository;
+      agencies: AgencyRepository;
+      audit: AuditRepository;
+      calendars: CalendarService;
+      papers: FileStore;
+    },
+  ) {}
+
+  async run(input: SubmitDossierInput, ctx: RequestContext): Promise<SubmitDossierResult> {
+    const uploaded = input.uploads.map((u) => u.relPath);
+    try {
+      const result = await this.submit(input, ctx);
+      if (result.replayed) await this.deps.papers.removeAll(uploaded);
+      return result;
+    } catch (err) {
+      await this.deps.papers.removeAll(uploaded);
+      throw err;
+    }
+  }
+
+  private async submit(input: SubmitDossierInput, ctx: RequestContext): Promise<SubmitDossierResult> {
+    const { deps } = this;
+    const user = input.applicant;
+    if (input.idempotencyKey) {
+      const earlier = await deps.dossiers.findByIdempotencyKey(user.id, input.idempotencyKey);
+      if (earlier && earlier.status !== 'DRAFT') return { dossier: earlier, replayed: true };
+    }
+
+    // 1. Authorise and validate.
+    let procedure: ProcedureVersion | undefined;
+    let draft: Dossier | undefined;
+    if (input.draftId !== undefined) {
+      draft = await deps.dossiers.findById(input.draftId);
+      if (!draft || draft.applicantUserId !== user.id) throw new NotFoundError();
+      if (draft.status !== 'DRAFT') throw new ConflictError('dossier.alreadySubmitted');
+      procedure = await deps.procedures.findVersion(draft.procedureVersionId);
+    } else {
+      procedure = await deps.procedures.findCurrent(input.procedureCode);
+    }
+    if (!procedure) throw new NotFoundError('procedure.notFound');
+    const def = procedure.definition;
+    if (user.kind === 'OFFICER' || !def.applicantKinds.includes(user.kind)) {
+      throw new ForbiddenError('dossier.kindNotAllowed');
+    }
+    const kept = draft
+      ? (await deps.dossiers.files(draft.id)).filter((f) => !input.removeFileIds?.includes(f.id))
+      : [];
+    const form = checkFormData(def, input.fields);
+    const papers = checkPapers(
+      def,
+      [
+        ...kept.map((f) => ({
+          paperCode: f.paperCode,
+          originalName: f.originalName,
+          detectedType: paperTypeOf(f.contentType),
+        })),
+        ...input.uploads.map((u) => ({
+          paperCode: u.paperCode,
+          originalName: u.originalName,
+          detectedType: u.detectedType,
+        })),
+      ],
+      true,
+    );
+    const problems = merge(form.problems, papers);
+    if (Object.keys(problems.errors).length > 0) throw new ValidationError(problems.errors, problems.params);
+
+    // 2. Compute what the submission fixes: the clock and the due date.
+    const agency = await deps.agencies.findById(procedure.agencyId);
+    if (!agency) throw new NotFoundError();
+    const now = deps.clock.now();
+    const calendar = await deps.calendars.current();
+    const countingFrom = calendar.countingStart(now);
+    const dueAt = calendar.dueDate(now, def.timeLimit);
+    const secret = newLookupSecret();
+    const applicant = applicantSnapshot(user);
+
+    // 3. One transaction: the code, the dossier, its papers, the event and the audit record.
+    let removedPaths: string[] = [];
+    let id: number;
+    try {
+      id = await deps.db.transaction(async (trx) => {
+        const n = await deps.dossiers.nextCounter(trx, agency.id, vietnamDayStamp(now));
+        const code = `${agency.code}-${vietnamDayStamp(now)}-${String(n).padStart(4, '0')}`;
+        let dossierId: number;
+        if (draft) {
+          const ok = await deps.dossiers.updateIf(
+            trx,
+            draft.id,
+            { status: 'DRAFT', version: draft.version },
+            {
+              code,
+              secret,
+              status: 'SUBMITTED',
+              formData: form.data,
+              applicant,
+              submittedAt: now,
+              countingFrom,
+              dueAt,
+              idempotencyKey: input.idempotencyKey,
+            },
+            now,
+          );
+          if (!ok) throw new ConflictError();
+          dossierId = draft.id;
+          removedPaths = await deps.dossiers.removeFiles(trx, dossierId, input.removeFileIds ?? []);
+        } else {
+          dossierId = await deps.dossiers.insert(
+            trx,
+            {
+              code,
+              secret,
+              procedureId: procedure.procedureId,
+              procedureVersionId: procedure.versionId,
+              agencyId: agency.id,
+              applicantUserId: user.id,
+              applicant,
+              formData: form.data,
+              status: 'SUBMITTED',
+              channel: 'ONLINE',
+              submittedAt: now,
+              countingFrom,
+              dueAt,
+              idempotencyKey: input.idempotencyKey,
+            },
+            now,
+          );
+        }
+        await deps.dossiers.addFiles(
+          trx,
+          dossierId,
+          input.uploads.map((u) => ({
+            paperCode: u.paperCode,
+            originalName: u.originalName,
+            storedPath: u.relPath,
+            contentType: u.contentType,
+            size: u.size,
+            sha256: u.sha256,
+          })),
+          now,
+        );
+        await deps.dossiers.addEvent(trx, dossierId, {
+          occurredAt: now,
+          actorUserId: user.id,
+          actorRole: user.kind,
+          action: 'SUBMIT',
+          fromStatus: draft ? 'DRAFT' : null,
+          toStatus: 'SUBMITTED',
+          note: null,
+          details: { channel: 'ONLINE', dueAt: dueAt.toISOString(), procedureVersion: procedure.version },
+        });
+        await deps.audit.append(trx, {
+          occurredAt: now,
+          actorUserId: user.id,
+          actorEmail: user.email,
+          action: 'DOSSIER_SUBMITTED',
+          subjectType: 'dossier',
+          subjectId: code,
+          agencyId: agency.id,
+          ip: ctx.ip,
+          userAgent: ctx.userAgent,
+          details: { procedure: def.code, version: procedure.version, files: input.uploads.length },
+        });
+        return dossierId;
+      });
+    } catch (err) {
+      // The same key raced in from a second request: answer with the dossier the first one made.
+      if (input.idempotencyKey && isUniqueViolation(err)) {
+        const earlier = await deps.dossiers.findByIdempotencyKey(user.id, input.idempotencyKey);
+        if (earlier && earlier.status !== 'DRAFT') return { dossier: earlier, replayed: true };
+      }
+      throw err;
+    }
+    // After commit: papers the applicant replaced in the draft are no longer referenced.
+    await deps.papers.removeAll(removedPaths);
+    return { dossier: (await deps.dossiers.findById(id))!, replayed: false };
+  }
+}
