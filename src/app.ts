@@ -14,6 +14,7 @@ import { i18n } from './middleware/i18n';
 import { createAuthenticator } from './middleware/passportSetup';
 import { publicDir, viewsDir } from './paths';
 import { accountRoutes } from './routes/accountRoutes';
+import { apiRoutes } from './routes/apiRoutes';
 import { adminRoutes } from './routes/adminRoutes';
 import { authRoutes } from './routes/authRoutes';
 import { catalogueRoutes } from './routes/catalogueRoutes';
@@ -107,6 +108,8 @@ export function createApp(deps: Deps): Express {
     res.locals.csrfToken = () => '';
     next();
   });
+  // The API authenticates with bearer tokens and never sees the session (see apiRoutes).
+  app.use('/api/v1', apiRoutes(deps));
   app.use(express.urlencoded({ extended: false, limit: '100kb', parameterLimit: 200 }));
   app.use(
     session({

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Clock } from './clock';
 import type { Config } from './config';
 import { AgencyRepository } from './data/agencyRepository';
+import { ApiTokenRepository } from './data/apiTokenRepository';
 import { AuditRepository } from './data/auditRepository';
 import type { Db } from './data/db';
 import { DossierRepository } from './data/dossierRepository';
@@ -13,9 +14,11 @@ import { LoginAttemptRepository } from './data/loginAttemptRepository';
 import { UserRepository } from './data/userRepository';
 import type { Logger } from './logger';
 import { AccountService } from './services/accountService';
+import { ApiTokenService } from './services/apiTokenService';
 import { LoginThrottle } from './services/loginThrottle';
 import { OfficerService } from './services/officerService';
 import { CalendarService } from './services/calendarService';
+import { HolidayService } from './services/holidayService';
 import { DossierService } from './services/dossierService';
 import { createPasswordHasher, type PasswordHasher } from './services/passwordHasher';
 import { ProcedureService } from './services/procedureService';
@@ -35,13 +38,16 @@ export interface Deps {
     procedures: ProcedureRepository;
     dossiers: DossierRepository;
     holidays: HolidayRepository;
+    apiTokens: ApiTokenRepository;
   };
   files: { papers: FileStore };
   accounts: AccountService;
   officers: OfficerService;
+  apiTokens: ApiTokenService;
   procedures: ProcedureService;
   dossiers: DossierService;
   calendars: CalendarService;
+  holidays: HolidayService;
   commands: { submitDossier: SubmitDossier };
   sessionStore: DbSessionStore;
 }
@@ -57,10 +63,12 @@ export function buildDeps(config: Config, db: Db, clock: Clock, logger: Logger):
     procedures: new ProcedureRepository(db),
     dossiers: new DossierRepository(db),
     holidays: new HolidayRepository(db),
+    apiTokens: new ApiTokenRepository(db),
   };
   const throttle = new LoginThrottle(repos.loginAttempts, clock);
   const files = { papers: new FileStore(path.join(config.storageDir, 'papers')) };
   const calendars = new CalendarService(repos.holidays, clock);
+  const accounts = new AccountService(db, repos.users, repos.audit, hasher, throttle, clock);
   return {
     config,
     db,
@@ -68,11 +76,13 @@ export function buildDeps(config: Config, db: Db, clock: Clock, logger: Logger):
     logger,
     hasher,
     repos,
-    accounts: new AccountService(db, repos.users, repos.audit, hasher, throttle, clock),
+    accounts,
+    apiTokens: new ApiTokenService(db, repos.apiTokens, accounts, repos.audit, clock),
     officers: new OfficerService(db, repos.users, repos.agencies, repos.audit, hasher, clock),
     procedures: new ProcedureService(db, repos.procedures, repos.agencies, repos.audit, clock),
     dossiers: new DossierService(db, repos.dossiers, repos.procedures, repos.agencies, files.papers, clock),
     calendars,
+    holidays: new HolidayService(db, repos.holidays, repos.audit, calendars, clock),
     files,
     commands: {
       submitDossier: new SubmitDossier({

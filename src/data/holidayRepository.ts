@@ -1,5 +1,5 @@
 import type { CalendarDay, CalendarDayKind } from '../services/workingCalendar';
-import type { Db } from './db';
+import { type Db, dialectOf } from './db';
 
 interface HolidayRow {
   date: string;
@@ -31,6 +31,16 @@ export class HolidayRepository {
       .andWhere('date', '<=', `${year}-12-31`)
       .orderBy('date')) as HolidayRow[];
     return rows.map(toCalendarDay);
+  }
+
+  /** The entry of one date, locked until the transaction ends so that its audit record shows what it
+   * really replaced when two administrators edit the same day. */
+  async findForUpdate(trx: Db, date: string): Promise<CalendarDay | undefined> {
+    const q = trx('holidays').select('date', 'kind', 'name').where({ date });
+    // SQLite has one writer at a time and no row locks.
+    if (dialectOf(trx) === 'mysql') q.forUpdate();
+    const row = (await q.first()) as HolidayRow | undefined;
+    return row ? toCalendarDay(row) : undefined;
   }
 
   async upsert(day: CalendarDay, now: Date, trx: Db = this.db): Promise<void> {

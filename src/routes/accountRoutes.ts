@@ -59,5 +59,39 @@ export function accountRoutes(deps: Deps): Router {
     });
   });
 
+  const tokensPage = async (req: Request) => ({
+    title: req.t('tokens.title'),
+    tokens: await deps.apiTokens.list(req.user!),
+  });
+
+  router.get('/account/tokens', async (req, res) => {
+    res.render('pages/account/tokens', { ...(await tokensPage(req)), values: {}, errors: {} });
+  });
+
+  router.post('/account/tokens', async (req, res) => {
+    await handleForm(
+      req,
+      res,
+      { name: 'pages/account/tokens', fields: ['name'], data: await tokensPage(req) },
+      async () => {
+        const { token } = await deps.apiTokens.issue(req.user!, req.body, requestContext(req));
+        // Shown once, on this answer only: it is not stored and not put in the session.
+        res.set('Cache-Control', 'no-store');
+        res.status(201).render('pages/account/tokens', {
+          ...(await tokensPage(req)),
+          newToken: token,
+          values: {},
+          errors: {},
+        });
+      },
+    );
+  });
+
+  router.post('/account/tokens/:id/revoke', async (req, res) => {
+    await deps.apiTokens.revoke(req.user!, Number(req.params.id), requestContext(req));
+    req.session.flash = { kind: 'success', key: 'tokens.revokedDone' };
+    res.redirect(303, '/account/tokens');
+  });
+
   return router;
 }

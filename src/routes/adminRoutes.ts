@@ -2,9 +2,12 @@ import type { Request } from 'express';
 import { Router } from 'express';
 import type { Deps } from '../container';
 import { NotFoundError } from '../errors';
+import { formatDate } from '../i18n/messages';
 import { requireRole } from '../middleware/auth';
 import { requestContext } from '../middleware/requestContext';
+import { isHolidayYear, weekdayOf } from '../services/holidayService';
 import { isSystemAdmin } from '../services/officerService';
+import { CALENDAR_DAY_KINDS } from '../services/workingCalendar';
 import { handleForm } from './forms';
 
 const OFFICER_FIELDS = [
@@ -17,6 +20,15 @@ const OFFICER_FIELDS = [
   'password',
   'passwordConfirm',
 ];
+
+const HOLIDAY_FIELDS = ['date', 'kind', 'name'];
+
+/** A year from a query or a form, or undefined when it is not one the holiday table may hold. */
+function yearParam(value: unknown): number | undefined {
+  if (typeof value !== 'string' || !/^\d{4}$/.test(value.trim())) return undefined;
+  const year = Number(value.trim());
+  return isHolidayYear(year) ? year : undefined;
+}
 
 function idParam(req: Request): number {
   const id = Number(req.params.id);
@@ -125,6 +137,73 @@ export function adminRoutes(deps: Deps): Router {
         parent: a.parentId && byId.get(a.parentId) ? agencyName(req)(byId.get(a.parentId)!) : '',
       })),
     });
+  });
+
+  const holidayPageData = async (req: Request, year: number) => {
+    const days = await deps.holidays.listYear(req.user!, year);
+    return {
+      title: req.t('admin.holidays'),
+      year,
+      yearValue: String(year),
+      prevYear: isHolidayYear(year - 1) ? year - 1 : null,
+      nextYear: isHolidayYear(year + 1) ? year + 1 : null,
+      mayChange: deps.holidays.mayChange(req.user!),
+      kinds: CALENDAR_DAY_KINDS,
+      days: days.map((d) => ({
+        ...d,
+        dateText: formatDate(d.date),
+        weekday: req.t(`weekday.${weekdayOf(d.date)}`),
+      })),
+    };
+  };
+
+  router.get('/admin/holidays', async (req, res) => {
+    const asked = req.query.year;
+    const year = asked === undefined ? deps.holidays.currentYear() : yearParam(asked);
+    if (year === undefined) {
+      // Keep what was typed next to the message, and still show a year's table below it.
+      res.status(400).render('pages/admin/holidays', {
+        ...(await holidayPageData(req, deps.holidays.currentYear())),
+        yearValue: typeof asked === 'string' ? asked : '',
+        values: { kind: 'HOLIDAY' },
+        errors: { year: req.t('v.holidayYear') },
+      });
+      return;
+    }
+    const data = await holidayPageData(req, year);
+    // "Edit" on a row fills the form with that row, so a change needs no retyping (and no script).
+    const edited = data.days.find((d) => d.date === req.query.edit);
+    res.render('pages/admin/holidays', {
+      ...data,
+      values: edited ? { date: edited.date, kind: edited.kind, name: edited.name } : { kind: 'HOLIDAY' },
+      errors: {},
+    });
+  });
+
+  router.post('/admin/holidays', async (req, res) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const dateYear = typeof body.date === 'string' ? yearParam(body.date.trim().slice(0, 4)) : undefined;
+    const year = yearParam(body.year) ?? dateYear ?? deps.holidays.currentYear();
+    const data = await holidayPageData(req, year);
+    await handleForm(req, res, { name: 'pages/admin/holidays', fields: HOLIDAY_FIELDS, data }, async () => {
+      const { day, before } = await deps.holidays.save(req.user!, req.body, requestContext(req));
+      req.session.flash = {
+        kind: 'success',
+        key: before ? 'admin.holidayUpdated' : 'admin.holidayAdded',
+        params: { date: formatDate(day.date), name: day.name },
+      };
+      res.redirect(303, `/admin/holidays?year=${day.date.slice(0, 4)}`);
+    });
+  });
+
+  router.post('/admin/holidays/:date/delete', async (req, res) => {
+    const removed = await deps.holidays.remove(req.user!, String(req.params.date), requestContext(req));
+    req.session.flash = {
+      kind: 'success',
+      key: 'admin.holidayRemoved',
+      params: { date: formatDate(removed.date), name: removed.name },
+    };
+    res.redirect(303, `/admin/holidays?year=${removed.date.slice(0, 4)}`);
   });
 
   router.get('/admin/audit', async (req, res) => {

@@ -60,6 +60,15 @@ export class DossierService {
     return this.view(d);
   }
 
+  /** A submitted dossier for its applicant or an officer of the agency handling it; else undefined. */
+  async readable(user: User, code: string): Promise<DossierView | undefined> {
+    const d = await this.dossiers.findByCode(code);
+    if (!d) return undefined;
+    const mayRead =
+      d.applicantUserId === user.id || (user.kind === 'OFFICER' && user.agencyId === d.agencyId);
+    return mayRead ? this.view(d) : undefined;
+  }
+
   async myDraft(user: User, id: number): Promise<DossierView> {
     const d = await this.dossiers.findById(id);
     if (!d || d.applicantUserId !== user.id || d.status !== 'DRAFT')
