@@ -3,6 +3,7 @@
 import PDFDocument from 'pdfkit';
 import { toBuffer as qrCodePng } from 'qrcode';
 import { registerFonts, type DocumentFont } from './pdfFonts';
+import { vietnamTimeParts } from '../clock';
 
 export interface ReceiptData {
   agencyName: string;
@@ -49,40 +50,16 @@ const COLUMN_GAP = 12;
 // 24 mm: comfortably above what a phone camera needs for a lookup address of ~100 characters.
 const QR_SIZE = 68;
 
-// Stored times are UTC; a receipt is read in Vietnam, whatever zone the server runs in.
-const vietnamClock = new Intl.DateTimeFormat('en-GB', {
-  timeZone: 'Asia/Ho_Chi_Minh',
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-  hour: '2-digit',
-  minute: '2-digit',
-  hourCycle: 'h23',
-});
-
-function vietnamTime(d: Date): { year: string; month: string; day: string; hour: string; minute: string } {
-  const parts = vietnamClock.formatToParts(d);
-  const part = (type: Intl.DateTimeFormatPartTypes): string =>
-    parts.find((p) => p.type === type)?.value ?? '';
-  return {
-    year: part('year'),
-    month: part('month'),
-    day: part('day'),
-    hour: part('hour'),
-    minute: part('minute'),
-  };
-}
-
 /** 'Bắc Giang, ngày 05 tháng 8 năm 2026': Decree 30 pads days below 10 and months 1 and 2 only. */
 function placeAndDate(place: string, d: Date): string {
-  const t = vietnamTime(d);
+  const t = vietnamTimeParts(d);
   const month = Number(t.month) < 3 ? t.month : String(Number(t.month));
   return `${place}, ngày ${t.day} tháng ${month} năm ${t.year}`;
 }
 
 /** '14 giờ 05 phút, ngày 23/11/2026' */
 function clockAndDate(d: Date): string {
-  const t = vietnamTime(d);
+  const t = vietnamTimeParts(d);
   return `${t.hour} giờ ${t.minute} phút, ngày ${t.day}/${t.month}/${t.year}`;
 }
 

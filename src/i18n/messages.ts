@@ -1,3 +1,5 @@
+import { vietnamTimeParts } from '../clock';
+
 // UI text. Vietnamese first; the English table must have every key (the type checks it).
 
 export const vi = {
@@ -784,20 +786,10 @@ export function translator(lang: Language): Translate {
   };
 }
 
-const VIETNAM_TIME = new Intl.DateTimeFormat('en-GB', {
-  timeZone: 'Asia/Ho_Chi_Minh',
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-  hour: '2-digit',
-  minute: '2-digit',
-  hourCycle: 'h23',
-});
-
 /** Stored times are UTC; people see Vietnam time, as "09:00, 23/11/2026" in either language. */
 export function formatDateTime(_lang: Language, d: Date | null | undefined): string {
   if (!d) return '';
-  const p = Object.fromEntries(VIETNAM_TIME.formatToParts(d).map((x) => [x.type, x.value]));
+  const p = vietnamTimeParts(d);
   return `${p.hour}:${p.minute}, ${p.day}/${p.month}/${p.year}`;
 }
 

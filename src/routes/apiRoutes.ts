@@ -6,7 +6,7 @@ import { translator } from '../i18n/messages';
 import { requestContext } from '../middleware/requestContext';
 import type { DossierView } from '../services/dossierService';
 import { localText } from '../services/procedureDefinition';
-import { parseMultipart } from './multipart';
+import { parseMultipart, uploadsOf } from './multipart';
 import { openApiDocument } from './openapi';
 import { dossierErrors } from './presenters';
 
@@ -133,15 +133,7 @@ export function apiRoutes(deps: Deps): Router {
       throw new AppError('UNSUPPORTED_MEDIA_TYPE', 415, 'api.multipartRequired');
     }
     const body = await parseMultipart(req, deps.files.papers, deps.config.uploads, deps.clock.now());
-    const uploads = body.files.map((f) => ({
-      paperCode: f.field,
-      originalName: f.originalName,
-      relPath: f.stored.relPath,
-      size: f.stored.size,
-      sha256: f.stored.sha256,
-      detectedType: f.stored.detectedType,
-      contentType: f.stored.contentType,
-    }));
+    const uploads = uploadsOf(body);
     const procedureCode = first(body.fields.procedure);
     const key = req.get('idempotency-key')?.trim() ?? '';
     if (!procedureCode || key.length > 64) {

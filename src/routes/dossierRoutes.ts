@@ -12,9 +12,8 @@ import { requestContext } from '../middleware/requestContext';
 import { paperErrorKey } from '../services/dossierForm';
 import type { DossierView } from '../services/dossierService';
 import { localText } from '../services/procedureDefinition';
-import type { Upload } from '../workflows/commands/submitDossier';
 import { presentTimeline } from './catalogueRoutes';
-import { parseMultipart, UploadError, type MultipartBody } from './multipart';
+import { parseMultipart, UploadError, uploadsOf, type MultipartBody } from './multipart';
 import { agencyName, dossierErrors, presentProcedure, timeLimitText } from './presenters';
 
 const PREFILL: Record<string, (u: User) => string | null> = {
@@ -33,18 +32,6 @@ function first(v: string | string[] | undefined): string {
 
 function ids(v: string | string[] | undefined): number[] {
   return (Array.isArray(v) ? v : v ? [v] : []).map(Number).filter((n) => Number.isSafeInteger(n) && n > 0);
-}
-
-function toUploads(body: MultipartBody): Upload[] {
-  return body.files.map((f) => ({
-    paperCode: f.field,
-    originalName: f.originalName,
-    relPath: f.stored.relPath,
-    size: f.stored.size,
-    sha256: f.stored.sha256,
-    detectedType: f.stored.detectedType,
-    contentType: f.stored.contentType,
-  }));
 }
 
 /** Sends a stored paper inline (PDFs and images open in the browser), never as HTML. */
@@ -123,7 +110,7 @@ export function dossierRoutes(deps: Deps): Router {
       return formPage(req, res, p, { status: err.status, values: {}, errors: { [paper]: message }, draft });
     }
     const user = req.user!;
-    const uploads = toUploads(body);
+    const uploads = uploadsOf(body);
     const removeFileIds = ids(body.fields.removeFile);
     try {
       if (first(body.fields.intent) === 'draft') {

@@ -2,6 +2,7 @@ import busboy from 'busboy';
 import type { Request } from 'express';
 import { AppError } from '../errors';
 import { FileTooLargeError, type FileStore, type StoredFile } from '../files/fileStore';
+import type { Upload } from '../workflows/commands/submitDossier';
 
 export interface UploadLimits {
   fileBytes: number;
@@ -163,4 +164,17 @@ export function parseMultipart(
     req.on('aborted', () => fail(new UploadError('ABORTED', 400, 'upload.badRequest')));
     req.pipe(bb);
   });
+}
+
+/** The stored files of a form as the dossier commands take them. */
+export function uploadsOf(body: MultipartBody): Upload[] {
+  return body.files.map((f) => ({
+    paperCode: f.field,
+    originalName: f.originalName,
+    relPath: f.stored.relPath,
+    size: f.stored.size,
+    sha256: f.stored.sha256,
+    detectedType: f.stored.detectedType,
+    contentType: f.stored.contentType,
+  }));
 }

@@ -1,3 +1,5 @@
+import { FIELD_TYPES, PAPER_TYPES } from '../services/procedureDefinition';
+
 /** The OpenAPI description of API v1, served at /api/v1/openapi.json. Names follow CONTRACT.md. */
 export function openApiDocument(baseUrl: string) {
   const error = {
@@ -67,20 +69,7 @@ export function openApiDocument(baseUrl: string) {
                 required: ['name', 'type', 'label', 'required'],
                 properties: {
                   name: { type: 'string' },
-                  type: {
-                    type: 'string',
-                    enum: [
-                      'text',
-                      'textarea',
-                      'number',
-                      'date',
-                      'select',
-                      'email',
-                      'phone',
-                      'citizenId',
-                      'taxCode',
-                    ],
-                  },
+                  type: { type: 'string', enum: FIELD_TYPES },
                   label: { type: 'string' },
                   required: { type: 'boolean' },
                   pattern: { type: 'string' },
@@ -107,7 +96,7 @@ export function openApiDocument(baseUrl: string) {
                   required: { type: 'boolean' },
                   copies: { type: 'integer' },
                   maxFiles: { type: 'integer' },
-                  types: { type: 'array', items: { type: 'string', enum: ['pdf', 'jpg', 'png'] } },
+                  types: { type: 'array', items: { type: 'string', enum: PAPER_TYPES } },
                 },
               },
             },

@@ -13,8 +13,8 @@ import type { ProcedureRepository, ProcedureVersion } from '../data/procedureRep
 import type { User } from '../data/userRepository';
 import { ForbiddenError, NotFoundError, ValidationError } from '../errors';
 import type { FileStore } from '../files/fileStore';
-import { applicantSnapshot, type Upload } from '../workflows/commands/submitDossier';
-import { checkPapers, draftFormData, paperTypeOf } from './dossierForm';
+import { applicantSnapshot, fileRows, papersToCheck, type Upload } from '../workflows/commands/submitDossier';
+import { checkPapers, draftFormData } from './dossierForm';
 
 export interface DossierView {
   dossier: Dossier;
@@ -128,22 +128,7 @@ export class DossierService {
       const kept = draft
         ? (await this.dossiers.files(draft.id)).filter((f) => !input.removeFileIds?.includes(f.id))
         : [];
-      const problems = checkPapers(
-        def,
-        [
-          ...kept.map((f) => ({
-            paperCode: f.paperCode,
-            originalName: f.originalName,
-            detectedType: paperTypeOf(f.contentType),
-          })),
-          ...input.uploads.map((u) => ({
-            paperCode: u.paperCode,
-            originalName: u.originalName,
-            detectedType: u.detectedType,
-          })),
-        ],
-        false,
-      );
+      const problems = checkPapers(def, papersToCheck(kept, input.uploads), false);
       if (Object.keys(problems.errors).length > 0)
         throw new ValidationError(problems.errors, problems.params);
       const formData = draftFormData(def, input.fields);
@@ -183,19 +168,7 @@ export class DossierService {
             now,
           );
         }
-        await this.dossiers.addFiles(
-          trx,
-          draftId,
-          input.uploads.map((u) => ({
-            paperCode: u.paperCode,
-            originalName: u.originalName,
-            storedPath: u.relPath,
-            contentType: u.contentType,
-            size: u.size,
-            sha256: u.sha256,
-          })),
-          now,
-        );
+        await this.dossiers.addFiles(trx, draftId, fileRows(input.uploads), now);
         return draftId;
       });
       await this.papers.removeAll(removed);

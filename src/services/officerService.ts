@@ -4,7 +4,7 @@ import type { AuditRepository } from '../data/auditRepository';
 import { type Db, isUniqueViolation } from '../data/db';
 import { type User, type UserRepository, withoutSecret } from '../data/userRepository';
 import { ForbiddenError, NotFoundError, ValidationError } from '../errors';
-import type { OfficerRole } from '../workflows/roles';
+import { OFFICER_ROLES, type OfficerRole } from '../workflows/roles';
 import { officerCreateSchema, officerUpdateSchema } from './accountSchemas';
 import type { RequestContext } from './auditContext';
 import type { PasswordHasher } from './passwordHasher';
@@ -42,15 +42,7 @@ export class OfficerService {
   }
 
   grantableRoles(actor: User): OfficerRole[] {
-    const all: OfficerRole[] = [
-      'RECEPTION',
-      'SPECIALIST',
-      'APPROVER',
-      'CLERK',
-      'AGENCY_ADMIN',
-      'SYSTEM_ADMIN',
-    ];
-    return isSystemAdmin(actor) ? all : all.filter((r) => r !== 'SYSTEM_ADMIN');
+    return OFFICER_ROLES.filter((r) => isSystemAdmin(actor) || r !== 'SYSTEM_ADMIN');
   }
 
   private assertMayManage(actor: User, agencyId: number | null, roles: readonly OfficerRole[]): void {

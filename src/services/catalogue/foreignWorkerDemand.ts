@@ -1,6 +1,7 @@
 import type { ProcedureDefinition } from '../procedureDefinition';
 
-const POSITIONS = [
+/** The four kinds of foreign worker the labour rules name; both labour procedures use them. */
+export const FOREIGN_WORKER_POSITIONS = [
   { value: 'MANAGER', label: { vi: 'Nhà quản lý', en: 'Manager' } },
   { value: 'EXECUTIVE', label: { vi: 'Giám đốc điều hành', en: 'Executive director' } },
   { value: 'EXPERT', label: { vi: 'Chuyên gia', en: 'Expert' } },
@@ -61,7 +62,7 @@ export const foreignWorkerDemand: ProcedureDefinition = {
       type: 'select',
       label: { vi: 'Vị trí công việc', en: 'Position' },
       required: true,
-      options: POSITIONS,
+      options: FOREIGN_WORKER_POSITIONS,
     },
     {
       name: 'jobTitle',

@@ -1,4 +1,5 @@
 import type { ProcedureDefinition } from '../procedureDefinition';
+import { FOREIGN_WORKER_POSITIONS } from './foreignWorkerDemand';
 
 /** Work permit for a foreign worker employed by a business in an industrial zone. */
 export const workPermit: ProcedureDefinition = {
@@ -90,12 +91,7 @@ export const workPermit: ProcedureDefinition = {
       type: 'select',
       label: { vi: 'Vị trí công việc', en: 'Position' },
       required: true,
-      options: [
-        { value: 'MANAGER', label: { vi: 'Nhà quản lý', en: 'Manager' } },
-        { value: 'EXECUTIVE', label: { vi: 'Giám đốc điều hành', en: 'Executive director' } },
-        { value: 'EXPERT', label: { vi: 'Chuyên gia', en: 'Expert' } },
-        { value: 'TECHNICIAN', label: { vi: 'Lao động kỹ thuật', en: 'Technical worker' } },
-      ],
+      options: FOREIGN_WORKER_POSITIONS,
     },
     {
       name: 'jobTitle',

@@ -3,14 +3,26 @@ import type { Clock } from '../../clock';
 import type { AgencyRepository } from '../../data/agencyRepository';
 import type { AuditRepository } from '../../data/auditRepository';
 import { type Db, isUniqueViolation } from '../../data/db';
-import type { ApplicantSnapshot, Dossier, DossierRepository } from '../../data/dossierRepository';
+import type {
+  ApplicantSnapshot,
+  Dossier,
+  DossierFile,
+  DossierRepository,
+  NewDossierFile,
+} from '../../data/dossierRepository';
 import type { ProcedureRepository, ProcedureVersion } from '../../data/procedureRepository';
 import type { User } from '../../data/userRepository';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../errors';
 import type { FileStore } from '../../files/fileStore';
 import type { RequestContext } from '../../services/auditContext';
 import { type CalendarService, vietnamDayStamp } from '../../services/calendarService';
-import { checkFormData, checkPapers, type FieldProblems, paperTypeOf } from '../../services/dossierForm';
+import {
+  checkFormData,
+  checkPapers,
+  type FieldProblems,
+  type PaperFile,
+  paperTypeOf,
+} from '../../services/dossierForm';
 
 /** A file already written to the file store for this request. */
 export interface Upload {
@@ -70,6 +82,30 @@ export function applicantSnapshot(user: User): ApplicantSnapshot {
     email: user.email,
     phone: user.phone,
   };
+}
+
+/** Rows for the files of a request, as the repository stores them. */
+export function fileRows(uploads: readonly Upload[]): NewDossierFile[] {
+  return uploads.map((u) => ({
+    paperCode: u.paperCode,
+    originalName: u.originalName,
+    storedPath: u.relPath,
+    contentType: u.contentType,
+    size: u.size,
+    sha256: u.sha256,
+  }));
+}
+
+/** The papers of a dossier to check: those it keeps and those just uploaded. */
+export function papersToCheck(kept: readonly DossierFile[], uploads: readonly Upload[]): PaperFile[] {
+  return [
+    ...kept.map((f) => ({
+      paperCode: f.paperCode,
+      originalName: f.originalName,
+      detectedType: paperTypeOf(f.contentType),
+    })),
+    ...uploads,
+  ];
 }
 
 function merge(a: FieldProblems, b: FieldProblems): FieldProblems {
@@ -136,22 +172,7 @@ export class SubmitDossier {
       ? (await deps.dossiers.files(draft.id)).filter((f) => !input.removeFileIds?.includes(f.id))
       : [];
     const form = checkFormData(def, input.fields);
-    const papers = checkPapers(
-      def,
-      [
-        ...kept.map((f) => ({
-          paperCode: f.paperCode,
-          originalName: f.originalName,
-          detectedType: paperTypeOf(f.contentType),
-        })),
-        ...input.uploads.map((u) => ({
-          paperCode: u.paperCode,
-          originalName: u.originalName,
-          detectedType: u.detectedType,
-        })),
-      ],
-      true,
-    );
+    const papers = checkPapers(def, papersToCheck(kept, input.uploads), true);
     const problems = merge(form.problems, papers);
     if (Object.keys(problems.errors).length > 0) throw new ValidationError(problems.errors, problems.params);
 
@@ -216,19 +237,7 @@ export class SubmitDossier {
             now,
           );
         }
-        await deps.dossiers.addFiles(
-          trx,
-          dossierId,
-          input.uploads.map((u) => ({
-            paperCode: u.paperCode,
-            originalName: u.originalName,
-            storedPath: u.relPath,
-            contentType: u.contentType,
-            size: u.size,
-            sha256: u.sha256,
-          })),
-          now,
-        );
+        await deps.dossiers.addFiles(trx, dossierId, fileRows(input.uploads), now);
         await deps.dossiers.addEvent(trx, dossierId, {
           occurredAt: now,
           actorUserId: user.id,
