@@ -4,6 +4,8 @@ import { bootstrap, shutdownDeps } from './bootstrap';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './logger';
 
+const OVERDUE_CHECK_MS = 5 * 60_000;
+
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
@@ -21,16 +23,30 @@ async function main(): Promise<void> {
     { port, database: config.database.client, env: config.env },
     `portal listening on http://localhost:${port}`,
   );
+  if (!config.smtpUrl && config.env === 'production') {
+    logger.warn('SMTP_URL is not set: email notifications are written to the log instead of being sent');
+  }
+  // Every process runs both: the outbox locks and the job lease keep them from doing the work twice.
+  deps.outboxWorker.start();
+  deps.scheduler.every('overdue-dossiers', OVERDUE_CHECK_MS, async () => {
+    await deps.jobs.markOverdue();
+  });
 
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down: no new connections, finishing requests in flight');
+    // Runs in flight finish before the database closes; nothing new starts meanwhile.
+    const background = Promise.all([deps.outboxWorker.stop(), deps.scheduler.stop()]).catch((e: unknown) =>
+      logger.error({ err: e }, 'error while stopping the outbox worker and the scheduler'),
+    );
     // Idle keep-alive sockets would hold close() open; requests in flight still finish.
     server.close((err) => {
       if (err) logger.error({ err }, 'error while closing the server');
-      shutdownDeps(deps)
+      background
+        .then(() => deps.mailer.close())
+        .then(() => shutdownDeps(deps))
         .catch((e: unknown) => logger.error({ err: e }, 'error while closing the database'))
         .finally(() => {
           logger.info('stopped');
