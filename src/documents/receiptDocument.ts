@@ -1,9 +1,19 @@
 // The receipt and appointment slip given when a dossier is accepted: form 01 of the one-stop circular
 // (Circular 01/2018/TT-VPCP, kept as form 01 by Circular 03/2025/TT-VPCP), laid out per Decree 30/2020.
-import PDFDocument from 'pdfkit';
 import { toBuffer as qrCodePng } from 'qrcode';
-import { registerFonts, type DocumentFont } from './pdfFonts';
-import { vietnamTimeParts } from '../clock';
+import {
+  BODY_SIZE,
+  clockAndDate,
+  contentBottom,
+  contentLeft,
+  contentWidth,
+  drawHeading,
+  drawTitle,
+  keepTogether,
+  openAdminDocument,
+  type Doc,
+} from './adminDocumentLayout';
+import type { DocumentFont } from './pdfFonts';
 
 export interface ReceiptData {
   agencyName: string;
@@ -35,129 +45,13 @@ export interface ReceiptData {
 
 const RECEIPT_TITLE = 'GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ';
 
-const mm = (value: number): number => (value * 72) / 25.4;
-
-const MARGINS = { top: mm(20), bottom: mm(20), left: mm(30), right: mm(15) };
-const BODY_SIZE = 13;
 const TABLE_SIZE = 12;
-const HEADER_SIZE = 12;
-const TITLE_SIZE = 14;
 // Single spacing, the least Decree 30 allows, so that an ordinary receipt fits on one page.
 const LINE_GAP = 0;
-// Wide enough for the national title in bold at 12 pt; DejaVu Serif sets wider than Times New Roman.
-const NATIONAL_COLUMN_WIDTH = 296;
-const COLUMN_GAP = 12;
 // 24 mm: comfortably above what a phone camera needs for a lookup address of ~100 characters.
 const QR_SIZE = 68;
 
-/** 'Bắc Giang, ngày 05 tháng 8 năm 2026': Decree 30 pads days below 10 and months 1 and 2 only. */
-function placeAndDate(place: string, d: Date): string {
-  const t = vietnamTimeParts(d);
-  const month = Number(t.month) < 3 ? t.month : String(Number(t.month));
-  return `${place}, ngày ${t.day} tháng ${month} năm ${t.year}`;
-}
-
-/** '14 giờ 05 phút, ngày 23/11/2026' */
-function clockAndDate(d: Date): string {
-  const t = vietnamTimeParts(d);
-  return `${t.hour} giờ ${t.minute} phút, ngày ${t.day}/${t.month}/${t.year}`;
-}
-
-const upper = (s: string): string => s.toLocaleUpperCase('vi-VN');
 const twoDigits = (n: number): string => String(n).padStart(2, '0');
-
-type Doc = PDFKit.PDFDocument;
-
-const contentLeft = (doc: Doc): number => doc.page.margins.left;
-const contentWidth = (doc: Doc): number => doc.page.width - doc.page.margins.left - doc.page.margins.right;
-const contentBottom = (doc: Doc): number => doc.page.height - doc.page.margins.bottom;
-
-/** Starts a new page unless `height` still fits, so blocks that belong together are not split. */
-function keepTogether(doc: Doc, height: number): void {
-  if (doc.y + height > contentBottom(doc)) doc.addPage();
-}
-
-function horizontalRule(doc: Doc, centreX: number, y: number, width: number): void {
-  doc
-    .moveTo(centreX - width / 2, y)
-    .lineTo(centreX + width / 2, y)
-    .lineWidth(0.75)
-    .stroke();
-}
-
-/**
- * The two heading blocks side by side: the agency (under its parent) on the left, the national title
- * and motto on the right with the place and date under them; then the dossier code.
- */
-function drawHeading(doc: Doc, data: ReceiptData): void {
-  const left = contentLeft(doc);
-  const width = contentWidth(doc);
-  const agencyWidth = width - NATIONAL_COLUMN_WIDTH - COLUMN_GAP;
-  const nationalLeft = left + width - NATIONAL_COLUMN_WIDTH;
-  const top = doc.y;
-
-  if (data.parentAgencyName) {
-    doc.font('serif').fontSize(HEADER_SIZE);
-    doc.text(upper(data.parentAgencyName), left, top, { width: agencyWidth, align: 'center' });
-  }
-  const agency = upper(data.agencyName);
-  doc.font('serif-bold').fontSize(HEADER_SIZE);
-  doc.text(agency, left, doc.y, { width: agencyWidth, align: 'center' });
-  // Decree 30: a rule a third to a half as long as the agency's name, centred under it.
-  const agencyRuleY = doc.y + 3;
-  horizontalRule(
-    doc,
-    left + agencyWidth / 2,
-    agencyRuleY,
-    Math.min(doc.widthOfString(agency), agencyWidth) * 0.4,
-  );
-
-  doc.font('serif-bold').fontSize(HEADER_SIZE);
-  doc.text('CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM', nationalLeft, top, {
-    width: NATIONAL_COLUMN_WIDTH,
-    align: 'center',
-  });
-  const motto = 'Độc lập - Tự do - Hạnh phúc';
-  doc.fontSize(BODY_SIZE);
-  doc.text(motto, nationalLeft, doc.y, { width: NATIONAL_COLUMN_WIDTH, align: 'center' });
-  // ... and under the motto a rule as long as the motto itself.
-  const mottoRuleY = doc.y + 3;
-  horizontalRule(doc, nationalLeft + NATIONAL_COLUMN_WIDTH / 2, mottoRuleY, doc.widthOfString(motto));
-  doc.font('serif-italic').fontSize(BODY_SIZE);
-  doc.text(placeAndDate(data.placeName, data.receivedAt), nationalLeft, mottoRuleY + 10, {
-    width: NATIONAL_COLUMN_WIDTH,
-    align: 'center',
-  });
-  const nationalBottom = doc.y;
-
-  // Decree 30 puts the number under the agency; a dossier code is usually too long for that column,
-  // so it then takes its own line under both blocks.
-  const codeLabel = 'Mã hồ sơ: ';
-  doc.fontSize(BODY_SIZE);
-  const labelWidth = doc.font('serif').widthOfString(codeLabel);
-  const codeWidth = labelWidth + doc.font('serif-bold').widthOfString(data.code);
-  if (codeWidth <= agencyWidth) {
-    // Placed by hand: pdfkit centres each fragment of continued text on its own.
-    const x = left + (agencyWidth - codeWidth) / 2;
-    const y = agencyRuleY + 10;
-    doc.font('serif').text(codeLabel, x, y, { lineBreak: false });
-    doc.font('serif-bold').text(data.code, x + labelWidth, y, { lineBreak: false });
-    doc.y = y + doc.currentLineHeight(true);
-  } else {
-    const y = Math.max(agencyRuleY, nationalBottom) + 8;
-    doc.font('serif').text(codeLabel, left, y, { width, continued: true });
-    doc.font('serif-bold').text(data.code);
-  }
-
-  doc.x = left;
-  doc.y = Math.max(doc.y, nationalBottom) + 14;
-}
-
-function drawTitle(doc: Doc): void {
-  doc.font('serif-bold').fontSize(TITLE_SIZE);
-  doc.text(RECEIPT_TITLE, contentLeft(doc), doc.y, { width: contentWidth(doc), align: 'center' });
-  doc.moveDown(0.6);
-}
 
 function paragraph(doc: Doc, text: string): void {
   doc.font('serif').fontSize(BODY_SIZE);
@@ -360,21 +254,6 @@ function drawSignatures(doc: Doc, data: ReceiptData): void {
   doc.y = bottom;
 }
 
-/** Decree 30: pages are numbered from the second one, centred in the top margin. */
-function numberPages(doc: Doc): void {
-  const range = doc.bufferedPageRange();
-  for (let i = range.start + 1; i < range.start + range.count; i += 1) {
-    doc.switchToPage(i);
-    doc.font('serif').fontSize(BODY_SIZE);
-    const y = (doc.page.margins.top - doc.currentLineHeight()) / 2;
-    doc.text(String(i + 1), contentLeft(doc), y, {
-      width: contentWidth(doc),
-      align: 'center',
-      lineBreak: false,
-    });
-  }
-}
-
 /** Renders the receipt (form 01) as an A4 PDF. */
 export async function renderReceipt(data: ReceiptData): Promise<Buffer> {
   // Made before the document, so a failure here leaves no half-written document behind.
@@ -384,31 +263,15 @@ export async function renderReceipt(data: ReceiptData): Promise<Buffer> {
     margin: 2,
     scale: 6,
   });
-  const doc = new PDFDocument({
-    size: 'A4',
-    margins: MARGINS,
-    info: {
-      Title: 'Giấy tiếp nhận hồ sơ và hẹn trả kết quả',
-      Author: data.agencyName,
-      Subject: data.code,
-      CreationDate: data.receivedAt,
-    },
-    pdfVersion: '1.7',
-    lang: 'vi-VN',
-    autoFirstPage: true,
-    // Kept so page numbers can be written once the page count is known.
-    bufferPages: true,
+  const { doc, finish } = openAdminDocument({
+    title: 'Giấy tiếp nhận hồ sơ và hẹn trả kết quả',
+    agencyName: data.agencyName,
+    code: data.code,
+    issuedAt: data.receivedAt,
   });
-  const chunks: Buffer[] = [];
-  const finished = new Promise<Buffer>((resolve, reject) => {
-    doc.on('data', (chunk: Buffer) => chunks.push(chunk));
-    doc.on('end', () => resolve(Buffer.concat(chunks)));
-    doc.on('error', reject);
-  });
-  registerFonts(doc);
 
-  drawHeading(doc, data);
-  drawTitle(doc);
+  drawHeading(doc, { ...data, date: data.receivedAt });
+  drawTitle(doc, RECEIPT_TITLE);
 
   const { applicant } = data;
   paragraph(doc, `${data.agencyName} đã tiếp nhận hồ sơ của:`);
@@ -437,8 +300,5 @@ export async function renderReceipt(data: ReceiptData): Promise<Buffer> {
 
   drawLookupBox(doc, data, qrPng);
   drawSignatures(doc, data);
-  numberPages(doc);
-
-  doc.end();
-  return finished;
+  return finish();
 }
