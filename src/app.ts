@@ -19,6 +19,7 @@ import { adminRoutes } from './routes/adminRoutes';
 import { authRoutes } from './routes/authRoutes';
 import { catalogueRoutes } from './routes/catalogueRoutes';
 import { dossierRoutes } from './routes/dossierRoutes';
+import { officerRoutes } from './routes/officerRoutes';
 import { healthRoutes } from './routes/healthRoutes';
 import { publicRoutes } from './routes/publicRoutes';
 
@@ -160,6 +161,7 @@ export function createApp(deps: Deps): Express {
   app.use(adminRoutes(deps));
   app.use(catalogueRoutes(deps));
   app.use(dossierRoutes(deps));
+  app.use(officerRoutes(deps));
 
   app.use(notFound);
   app.use(errorHandler(logger));

@@ -7,6 +7,10 @@ import { AuditRepository } from './data/auditRepository';
 import type { Db } from './data/db';
 import { DossierRepository } from './data/dossierRepository';
 import { HolidayRepository } from './data/holidayRepository';
+import { LeaseRepository } from './data/leaseRepository';
+import { NotificationRepository } from './data/notificationRepository';
+import { OutboxRepository } from './data/outboxRepository';
+import { OverdueRepository } from './data/overdueRepository';
 import { ProcedureRepository } from './data/procedureRepository';
 import { DbSessionStore } from './data/sessionStore';
 import { FileStore } from './files/fileStore';
@@ -19,10 +23,18 @@ import { LoginThrottle } from './services/loginThrottle';
 import { OfficerService } from './services/officerService';
 import { CalendarService } from './services/calendarService';
 import { HolidayService } from './services/holidayService';
+import { JobScheduler } from './services/jobScheduler';
+import { type ClosableMailer, createLogMailer, createSmtpMailer } from './services/mailer';
+import { defaultWorkerId, OutboxWorker } from './services/outboxWorker';
+import { markOverdue } from './services/overdueJob';
+import { outboxNotices } from './services/dossierNotices';
 import { DossierService } from './services/dossierService';
 import { createPasswordHasher, type PasswordHasher } from './services/passwordHasher';
 import { ProcedureService } from './services/procedureService';
 import { SubmitDossier } from './workflows/commands/submitDossier';
+import { TransitionDossier } from './workflows/commands/transitionDossier';
+import { loadWorkflows } from './workflows/definitions';
+import type { WorkflowDefinition } from './workflows/engine';
 
 export interface Deps {
   config: Config;
@@ -39,6 +51,7 @@ export interface Deps {
     dossiers: DossierRepository;
     holidays: HolidayRepository;
     apiTokens: ApiTokenRepository;
+    notifications: NotificationRepository;
   };
   files: { papers: FileStore };
   accounts: AccountService;
@@ -48,8 +61,16 @@ export interface Deps {
   dossiers: DossierService;
   calendars: CalendarService;
   holidays: HolidayService;
-  commands: { submitDossier: SubmitDossier };
+  workflows: Map<string, WorkflowDefinition>;
+  commands: { submitDossier: SubmitDossier; transitionDossier: TransitionDossier };
   sessionStore: DbSessionStore;
+  outbox: OutboxRepository;
+  leases: LeaseRepository;
+  mailer: ClosableMailer;
+  /** Built here, started only by server.ts: tests and scripts deliver nothing unless they ask. */
+  outboxWorker: OutboxWorker;
+  scheduler: JobScheduler;
+  jobs: { markOverdue(): Promise<number> };
 }
 
 export function buildDeps(config: Config, db: Db, clock: Clock, logger: Logger): Deps {
@@ -64,11 +85,35 @@ export function buildDeps(config: Config, db: Db, clock: Clock, logger: Logger):
     dossiers: new DossierRepository(db),
     holidays: new HolidayRepository(db),
     apiTokens: new ApiTokenRepository(db),
+    notifications: new NotificationRepository(db),
   };
   const throttle = new LoginThrottle(repos.loginAttempts, clock);
   const files = { papers: new FileStore(path.join(config.storageDir, 'papers')) };
   const calendars = new CalendarService(repos.holidays, clock);
+  // A broken workflow definition stops the portal here, saying what is wrong.
+  const workflows = loadWorkflows();
   const accounts = new AccountService(db, repos.users, repos.audit, hasher, throttle, clock);
+  const outbox = new OutboxRepository(db);
+  const leases = new LeaseRepository(db);
+  const mailer = config.smtpUrl ? createSmtpMailer(config.smtpUrl) : createLogMailer(logger);
+  // One id for this process, in the outbox locks and in the job leases alike.
+  const instanceId = defaultWorkerId();
+  const overdue = new OverdueRepository(db);
+  const transitionDossier = new TransitionDossier({
+    // Notices of a transition go out as email through the outbox, in the transition's transaction.
+    enqueueNotices: outboxNotices(outbox, config.publicBaseUrl),
+    db,
+    clock,
+    dossiers: repos.dossiers,
+    procedures: repos.procedures,
+    agencies: repos.agencies,
+    users: repos.users,
+    audit: repos.audit,
+    notifications: repos.notifications,
+    calendars,
+    papers: files.papers,
+    workflows,
+  });
   return {
     config,
     db,
@@ -79,13 +124,31 @@ export function buildDeps(config: Config, db: Db, clock: Clock, logger: Logger):
     accounts,
     apiTokens: new ApiTokenService(db, repos.apiTokens, accounts, repos.audit, clock),
     officers: new OfficerService(db, repos.users, repos.agencies, repos.audit, hasher, clock),
-    procedures: new ProcedureService(db, repos.procedures, repos.agencies, repos.audit, clock),
-    dossiers: new DossierService(db, repos.dossiers, repos.procedures, repos.agencies, files.papers, clock),
+    procedures: new ProcedureService(
+      db,
+      repos.procedures,
+      repos.agencies,
+      repos.audit,
+      clock,
+      new Set(workflows.keys()),
+    ),
+    dossiers: new DossierService(
+      db,
+      repos.dossiers,
+      repos.procedures,
+      repos.agencies,
+      files.papers,
+      clock,
+      repos.audit,
+    ),
     calendars,
     holidays: new HolidayService(db, repos.holidays, repos.audit, calendars, clock),
     files,
+    workflows,
     commands: {
+      transitionDossier,
       submitDossier: new SubmitDossier({
+        workflows,
         db,
         clock,
         dossiers: repos.dossiers,
@@ -97,5 +160,17 @@ export function buildDeps(config: Config, db: Db, clock: Clock, logger: Logger):
       }),
     },
     sessionStore: new DbSessionStore(db),
+    outbox,
+    leases,
+    mailer,
+    outboxWorker: new OutboxWorker(outbox, mailer, clock, logger, { workerId: instanceId }),
+    scheduler: new JobScheduler(leases, clock, logger, instanceId),
+    jobs: {
+      markOverdue: () =>
+        markOverdue(
+          { db, overdue, audit: repos.audit, outbox, clock, logger },
+          { publicBaseUrl: config.publicBaseUrl },
+        ),
+    },
   };
 }

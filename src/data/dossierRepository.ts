@@ -29,6 +29,27 @@ export interface Dossier {
   dueAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
+  assigneeUserId: number | null;
+  returnsToUserId: number | null;
+  stepDueAt: Date | null;
+  pausedAt: Date | null;
+  remainingMs: number | null;
+  overdueAt: Date | null;
+  decidedAt: Date | null;
+  completedAt: Date | null;
+}
+
+/** What a workflow transition may change on a dossier, besides its status. */
+export interface WorkflowChanges {
+  assigneeUserId?: number | null;
+  returnsToUserId?: number | null;
+  stepDueAt?: Date | null;
+  pausedAt?: Date | null;
+  remainingMs?: number | null;
+  dueAt?: Date | null;
+  overdueAt?: Date | null;
+  decidedAt?: Date | null;
+  completedAt?: Date | null;
 }
 
 export interface DossierFile {
@@ -82,7 +103,17 @@ interface DossierRow {
   due_at: unknown;
   created_at: unknown;
   updated_at: unknown;
+  assignee_user_id: number | null;
+  returns_to_user_id: number | null;
+  step_due_at: unknown;
+  paused_at: unknown;
+  remaining_ms: number | string | null;
+  overdue_at: unknown;
+  decided_at: unknown;
+  completed_at: unknown;
 }
+
+const num = (v: number | string | null): number | null => (v === null ? null : Number(v));
 
 const toDossier = (r: DossierRow): Dossier => ({
   id: Number(r.id),
@@ -102,7 +133,27 @@ const toDossier = (r: DossierRow): Dossier => ({
   dueAt: toDateOrNull(r.due_at),
   createdAt: toDate(r.created_at),
   updatedAt: toDate(r.updated_at),
+  assigneeUserId: num(r.assignee_user_id),
+  returnsToUserId: num(r.returns_to_user_id),
+  stepDueAt: toDateOrNull(r.step_due_at),
+  pausedAt: toDateOrNull(r.paused_at),
+  remainingMs: num(r.remaining_ms),
+  overdueAt: toDateOrNull(r.overdue_at),
+  decidedAt: toDateOrNull(r.decided_at),
+  completedAt: toDateOrNull(r.completed_at),
 });
+
+const WORKFLOW_COLUMNS: Record<keyof WorkflowChanges, string> = {
+  assigneeUserId: 'assignee_user_id',
+  returnsToUserId: 'returns_to_user_id',
+  stepDueAt: 'step_due_at',
+  pausedAt: 'paused_at',
+  remainingMs: 'remaining_ms',
+  dueAt: 'due_at',
+  overdueAt: 'overdue_at',
+  decidedAt: 'decided_at',
+  completedAt: 'completed_at',
+};
 
 interface FileRow {
   id: number | string;
@@ -140,6 +191,26 @@ export interface DossierListItem {
   updatedAt: Date;
 }
 
+export interface InboxFilter {
+  agencyId: number;
+  status?: DossierStatus;
+  procedureCode?: string;
+  /** Only dossiers whose legal due date is before this instant (overdue) or before it (due soon). */
+  dueBefore?: Date;
+  assigneeUserId?: number;
+  /** A dossier code (prefix) or part of the applicant's name. */
+  q?: string;
+  includeClosed?: boolean;
+}
+
+export interface InboxItem extends DossierListItem {
+  applicantName: string;
+  assigneeUserId: number | null;
+  version: number;
+}
+
+const CLOSED: readonly DossierStatus[] = ['DRAFT', 'RETURNED', 'REFUSED', 'WITHDRAWN'];
+
 export class DossierRepository {
   constructor(private readonly db: Db) {}
 
@@ -165,7 +236,11 @@ export class DossierRepository {
 
   async insert(
     trx: Db,
-    d: Omit<Dossier, 'id' | 'version' | 'createdAt' | 'updatedAt'> & { idempotencyKey: string | null },
+    d: Omit<Dossier, 'id' | 'version' | 'createdAt' | 'updatedAt' | keyof WorkflowChanges> & {
+      dueAt: Date | null;
+      stepDueAt?: Date | null;
+      idempotencyKey: string | null;
+    },
     now: Date,
   ): Promise<number> {
     return insertedId(
@@ -185,6 +260,7 @@ export class DossierRepository {
         submitted_at: d.submittedAt,
         counting_from: d.countingFrom,
         due_at: d.dueAt,
+        step_due_at: d.stepDueAt ?? null,
         created_at: now,
         updated_at: now,
       }),
@@ -205,9 +281,9 @@ export class DossierRepository {
       applicant: ApplicantSnapshot;
       submittedAt: Date;
       countingFrom: Date;
-      dueAt: Date | null;
       idempotencyKey: string | null;
-    }>,
+    }> &
+      WorkflowChanges,
     now: Date,
   ): Promise<boolean> {
     const row: Record<string, unknown> = { version: expected.version + 1, updated_at: now };
@@ -218,8 +294,10 @@ export class DossierRepository {
     if (changes.applicant !== undefined) row.applicant = JSON.stringify(changes.applicant);
     if (changes.submittedAt !== undefined) row.submitted_at = changes.submittedAt;
     if (changes.countingFrom !== undefined) row.counting_from = changes.countingFrom;
-    if (changes.dueAt !== undefined) row.due_at = changes.dueAt;
     if (changes.idempotencyKey !== undefined) row.idempotency_key = changes.idempotencyKey;
+    for (const [key, column] of Object.entries(WORKFLOW_COLUMNS) as [keyof WorkflowChanges, string][]) {
+      if (changes[key] !== undefined) row[column] = changes[key];
+    }
     const n = await trx('dossiers')
       .where({ id, status: expected.status, version: expected.version })
       .update(row);
@@ -236,11 +314,21 @@ export class DossierRepository {
     return row && toDossier(row);
   }
 
-  async findByIdempotencyKey(userId: number, key: string): Promise<Dossier | undefined> {
-    const row = (await this.db('dossiers')
-      .where({ applicant_user_id: userId, idempotency_key: key })
-      .first()) as DossierRow | undefined;
+  async findByIdempotencyKey(userId: number | null, key: string): Promise<Dossier | undefined> {
+    const q = this.db('dossiers').where({ idempotency_key: key });
+    if (userId === null) q.whereNull('applicant_user_id');
+    else q.where({ applicant_user_id: userId });
+    const row = (await q.first()) as DossierRow | undefined;
     return row && toDossier(row);
+  }
+
+  /** Gives a counter-filed dossier to the account of its applicant, once. */
+  async claim(trx: Db, id: number, userId: number, now: Date): Promise<boolean> {
+    const n = await trx('dossiers')
+      .where({ id })
+      .whereNull('applicant_user_id')
+      .update({ applicant_user_id: userId, updated_at: now });
+    return n === 1;
   }
 
   async addFiles(trx: Db, dossierId: number, files: readonly NewDossierFile[], now: Date): Promise<void> {
@@ -320,6 +408,87 @@ export class DossierRepository {
       toStatus: r.to_status,
       note: r.note,
       details: JSON.parse(r.details) as Record<string, unknown>,
+    }));
+  }
+
+  /** An agency's dossiers by legal due date, a page at a time. Keyset pagination on (due_at, id), so a
+   * page deep in a large inbox costs the same as the first. */
+  async inbox(
+    filter: InboxFilter,
+    after: { dueAt: Date; id: number } | null,
+    limit: number,
+  ): Promise<InboxItem[]> {
+    const q = this.db('dossiers as d')
+      .join('procedures as p', 'p.id', 'd.procedure_id')
+      .join('procedure_versions as pv', 'pv.id', 'd.procedure_version_id')
+      .where('d.agency_id', filter.agencyId)
+      .whereNotNull('d.due_at');
+    if (filter.status) q.where('d.status', filter.status);
+    else if (!filter.includeClosed) q.whereNotIn('d.status', CLOSED);
+    if (filter.procedureCode) q.where('p.code', filter.procedureCode);
+    if (filter.dueBefore) q.where('d.due_at', '<', filter.dueBefore);
+    if (filter.assigneeUserId) q.where('d.assignee_user_id', filter.assigneeUserId);
+    if (filter.q) {
+      const like = filter.q.replace(/[!%_]/g, (c) => `!${c}`);
+      q.where((w) =>
+        w
+          .whereRaw("d.code LIKE ? ESCAPE '!'", [`${like}%`])
+          .orWhereRaw("d.applicant LIKE ? ESCAPE '!'", [`%${like}%`]),
+      );
+    }
+    if (after) {
+      q.where((w) =>
+        w
+          .where('d.due_at', '>', after.dueAt)
+          .orWhere((w2) => w2.where('d.due_at', '=', after.dueAt).andWhere('d.id', '>', after.id)),
+      );
+    }
+    const rows = (await q
+      .orderBy([
+        { column: 'd.due_at', order: 'asc' },
+        { column: 'd.id', order: 'asc' },
+      ])
+      .limit(limit)
+      .select(
+        'd.id',
+        'd.code',
+        'd.status',
+        'd.version',
+        'd.applicant',
+        'd.assignee_user_id',
+        'p.code as procedure_code',
+        'pv.name',
+        'pv.name_en',
+        'd.due_at',
+        'd.submitted_at',
+        'd.updated_at',
+      )) as {
+      id: number;
+      code: string | null;
+      status: string;
+      version: number;
+      applicant: string;
+      assignee_user_id: number | null;
+      procedure_code: string;
+      name: string;
+      name_en: string;
+      due_at: unknown;
+      submitted_at: unknown;
+      updated_at: unknown;
+    }[];
+    return rows.map((r) => ({
+      id: Number(r.id),
+      code: r.code,
+      status: r.status as DossierStatus,
+      version: Number(r.version),
+      applicantName: (JSON.parse(r.applicant) as ApplicantSnapshot).name,
+      assigneeUserId: r.assignee_user_id === null ? null : Number(r.assignee_user_id),
+      procedureCode: r.procedure_code,
+      procedureName: r.name,
+      procedureNameEn: r.name_en,
+      dueAt: toDateOrNull(r.due_at),
+      submittedAt: toDateOrNull(r.submitted_at),
+      updatedAt: toDate(r.updated_at),
     }));
   }
 

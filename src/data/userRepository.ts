@@ -205,6 +205,25 @@ export class UserRepository {
     return rows.map((r) => withoutSecret(toUser(r, roles.get(Number(r.id)) ?? [])));
   }
 
+  /** Active officers of an agency holding one of the roles, for assignment and notifications. */
+  async activeOfficersWithRole(
+    agencyId: number,
+    roles: readonly OfficerRole[],
+    trx: Db = this.db,
+  ): Promise<User[]> {
+    const rows = (await trx('users as u')
+      .join('user_roles as r', 'r.user_id', 'u.id')
+      .where({ 'u.agency_id': agencyId, 'u.kind': 'OFFICER', 'u.status': 'ACTIVE' })
+      .whereIn('r.role', roles)
+      .distinct('u.*')
+      .orderBy('u.full_name')) as UserRow[];
+    const roleMap = await this.rolesOf(
+      rows.map((r) => Number(r.id)),
+      trx,
+    );
+    return rows.map((r) => withoutSecret(toUser(r, roleMap.get(Number(r.id)) ?? [])));
+  }
+
   async count(): Promise<number> {
     const row = (await this.db('users').count({ n: '*' }).first()) as { n: number | string };
     return Number(row.n);

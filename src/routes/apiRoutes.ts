@@ -145,7 +145,7 @@ export function apiRoutes(deps: Deps): Router {
     let result;
     try {
       result = await deps.commands.submitDossier.run(
-        { applicant: req.apiUser!, procedureCode, fields: body.fields, uploads, idempotencyKey: key || null },
+        { submitter: req.apiUser!, procedureCode, fields: body.fields, uploads, idempotencyKey: key || null },
         requestContext(req),
       );
     } catch (err) {
@@ -205,6 +205,32 @@ export function apiRoutes(deps: Deps): Router {
     if (!view) throw new NotFoundError('dossier.notFound');
     res.json(await present(req, view));
   });
+
+  router.post(
+    '/dossiers/:code/actions/:action',
+    authenticate,
+    express.json({ limit: '50kb' }),
+    async (req, res) => {
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const d = await deps.commands.transitionDossier.run(
+        {
+          actor: req.apiUser!,
+          code: String(req.params.code),
+          action: String(req.params.action),
+          input: body,
+          expectedVersion: typeof body.version === 'number' ? body.version : undefined,
+        },
+        requestContext(req),
+      );
+      res.json({
+        code: d.code,
+        status: d.status,
+        version: d.version,
+        dueAt: d.dueAt?.toISOString() ?? null,
+        paused: d.pausedAt !== null,
+      });
+    },
+  );
 
   return router;
 }

@@ -4,7 +4,6 @@ import { Router } from 'express';
 import type { Deps } from '../container';
 import type { ProcedureVersion } from '../data/procedureRepository';
 import type { User } from '../data/userRepository';
-import { renderReceipt } from '../documents/receiptDocument';
 import { ForbiddenError, NotFoundError, ValidationError } from '../errors';
 import { requireKind } from '../middleware/auth';
 import { assertCsrfToken } from '../middleware/csrf';
@@ -13,6 +12,8 @@ import { paperErrorKey } from '../services/dossierForm';
 import type { DossierView } from '../services/dossierService';
 import { localText } from '../services/procedureDefinition';
 import { presentTimeline } from './catalogueRoutes';
+import { handleForm } from './forms';
+import { sendReceipt } from './documentResponses';
 import { parseMultipart, UploadError, uploadsOf, type MultipartBody } from './multipart';
 import { agencyName, dossierErrors, presentProcedure, timeLimitText } from './presenters';
 
@@ -35,7 +36,7 @@ function ids(v: string | string[] | undefined): number[] {
 }
 
 /** Sends a stored paper inline (PDFs and images open in the browser), never as HTML. */
-function sendPaper(
+export function sendPaper(
   res: Response,
   deps: Deps,
   file: { storedPath: string; contentType: string; originalName: string; size: number },
@@ -126,7 +127,7 @@ export function dossierRoutes(deps: Deps): Router {
       }
       const { dossier } = await deps.commands.submitDossier.run(
         {
-          applicant: user,
+          submitter: user,
           procedureCode: p.code,
           fields: body.fields,
           uploads,
@@ -190,6 +191,29 @@ export function dossierRoutes(deps: Deps): Router {
     sendPaper(res, deps, file);
   });
 
+  router.get('/my/claim', (req, res) => {
+    res.render('pages/citizen/claim', { title: req.t('claim.title'), values: {}, errors: {} });
+  });
+
+  router.post('/my/claim', async (req, res) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    await handleForm(
+      req,
+      res,
+      { name: 'pages/citizen/claim', fields: ['code', 'secret'], data: { title: req.t('claim.title') } },
+      async () => {
+        const d = await deps.dossiers.claim(
+          req.user!,
+          String(body.code ?? '').trim(),
+          String(body.secret ?? ''),
+          requestContext(req),
+        );
+        req.session.flash = { kind: 'success', key: 'claim.done', params: { code: d.code! } };
+        res.redirect(303, `/my/dossiers/${encodeURIComponent(d.code!)}`);
+      },
+    );
+  });
+
   router.get('/my/dossiers', async (req, res) => {
     const items = await deps.dossiers.listMine(req.user!);
     res.render('pages/citizen/my-dossiers', {
@@ -235,6 +259,33 @@ export function dossierRoutes(deps: Deps): Router {
         sha256: f.sha256,
       })),
       timeline: presentTimeline(req.t, view),
+      supplement: supplementOf(req, view),
+      mayWithdraw: (await deps.commands.transitionDossier.actionsFor(req.user!, view.dossier)).some(
+        (a) => a.name === 'withdraw',
+      ),
+    };
+  };
+
+  /** What the officer asked for when the clock is paused: the reason and the papers. */
+  const supplementOf = (req: Request, view: DossierView) => {
+    if (view.dossier.status !== 'SUPPLEMENT_REQUESTED') return null;
+    const asked = view.events.filter((e) => e.action === 'request_supplement').pop();
+    const def = view.procedure.definition;
+    const codes = (asked?.details.papers as string[] | undefined) ?? [];
+    return {
+      reason: asked?.note ?? '',
+      askedAt: asked?.occurredAt ?? null,
+      remainingHours: asked?.details.remainingWorkingHours ?? null,
+      papers: def.papers
+        .filter((p) => codes.includes(p.code))
+        .map((p) => ({
+          code: p.code,
+          name: localText(p.name, req.lang),
+          accept:
+            presentProcedure(req, view.procedure, undefined).papers.find((x) => x.code === p.code)?.accept ??
+            '',
+          multiple: p.maxFiles > 1,
+        })),
     };
   };
 
@@ -255,42 +306,55 @@ export function dossierRoutes(deps: Deps): Router {
   });
 
   router.get('/my/dossiers/:code/receipt.pdf', async (req, res) => {
-    const view = await deps.dossiers.mine(req.user!, codeParam(req));
-    const d = view.dossier;
-    const agency = await deps.repos.agencies.findById(d.agencyId);
-    const parent = agency?.parentId ? await deps.repos.agencies.findById(agency.parentId) : undefined;
-    const def = view.procedure.definition;
-    const pdf = await renderReceipt({
-      agencyName: agency?.name ?? '',
-      parentAgencyName: parent?.name ?? null,
-      placeName: agency?.placeName ?? '',
-      code: d.code!,
-      secret: d.secret!,
-      procedureName: def.name.vi,
-      applicant: {
-        name: d.applicant.name,
-        idLabel: d.applicant.idLabel,
-        idNumber: d.applicant.idNumber,
-        address: null,
-        phone: d.applicant.phone,
-        email: d.applicant.email,
+    await sendReceipt(res, deps, await deps.dossiers.mine(req.user!, codeParam(req)));
+  });
+
+  router.post('/my/dossiers/:code/actions/withdraw', async (req, res) => {
+    await deps.commands.transitionDossier.run(
+      {
+        actor: req.user!,
+        code: codeParam(req),
+        action: 'withdraw',
+        input: req.body as Record<string, unknown>,
       },
-      papers: def.papers
-        .filter((p) => view.files.some((f) => f.paperCode === p.code))
-        .map((p) => ({ name: p.name.vi, copies: p.copies })),
-      timeLimitText: timeLimitText(req.t, def.timeLimit),
-      receivedAt: d.submittedAt!,
-      dueAt: d.dueAt!,
-      channel: d.channel,
-      receivedBy: null,
-      lookupUrl: `${deps.config.publicBaseUrl}/lookup?code=${encodeURIComponent(d.code!)}&secret=${encodeURIComponent(d.secret!)}`,
-    });
-    res.set({
-      'Content-Type': 'application/pdf',
-      'Content-Disposition': `inline; filename="giay-tiep-nhan-${d.code}.pdf"`,
-      'Cache-Control': 'private, no-store',
-    });
-    res.send(pdf);
+      requestContext(req),
+    );
+    req.session.flash = { kind: 'success', key: 'done.withdraw' };
+    res.redirect(303, `/my/dossiers/${encodeURIComponent(codeParam(req))}`);
+  });
+
+  // The supplement: the applicant sends the papers asked for; the legal clock resumes.
+  router.post('/my/dossiers/:code/resubmit', async (req, res) => {
+    const back = `/my/dossiers/${encodeURIComponent(codeParam(req))}`;
+    try {
+      const body = await readForm(req);
+      await deps.commands.transitionDossier.run(
+        {
+          actor: req.user!,
+          code: codeParam(req),
+          action: 'resubmit',
+          input: body.fields,
+          uploads: uploadsOf(body),
+        },
+        requestContext(req),
+      );
+      req.session.flash = { kind: 'success', key: 'done.resubmit' };
+      res.redirect(303, back);
+    } catch (err) {
+      if (err instanceof ValidationError || (err instanceof UploadError && err.status !== 403)) {
+        // Back to the dossier, with the first problem named; nothing was stored.
+        const [field, key] = Object.entries(
+          err instanceof ValidationError ? err.fieldErrors : { _: err.messageKey },
+        )[0]!;
+        const params =
+          err instanceof ValidationError
+            ? err.messageParams[field]
+            : (err.details as Record<string, string | number>);
+        req.session.flash = { kind: 'error', key, params };
+        return res.redirect(303, back);
+      }
+      throw err;
+    }
   });
 
   router.get('/my/dossiers/:code/files/:fileId', async (req, res) => {

@@ -155,3 +155,42 @@ export const officerUpdateSchema = z.object({
   roles: rolesField,
 });
 export type OfficerUpdate = z.output<typeof officerUpdateSchema>;
+
+/** The walk-in applicant at the one-stop counter, as the officer records them from their papers. */
+export const counterApplicantSchema = z
+  .object({
+    applicantKind: z.enum(['CITIZEN', 'BUSINESS'], { error: 'v.invalid' }),
+    applicantName: text(255),
+    applicantIdNumber: z.string({ error: 'v.required' }).trim().min(1, { error: 'v.required' }),
+    applicantRepresentative: z.string().trim().max(200, { error: 'v.tooLong' }).optional(),
+    applicantPhone: phoneField(false),
+    applicantEmail: z
+      .string()
+      .trim()
+      .toLowerCase()
+      .max(254, { error: 'v.tooLong' })
+      .optional()
+      .transform((s) => s || null)
+      .pipe(z.union([z.null(), z.email({ error: 'v.email' })])),
+  })
+  .transform((v, ctx) => {
+    let idNumber = v.applicantIdNumber;
+    if (v.applicantKind === 'CITIZEN') {
+      const problem = checkCitizenId(idNumber);
+      if (problem)
+        ctx.addIssue({ code: 'custom', path: ['applicantIdNumber'], message: `v.citizenId.${problem}` });
+    } else {
+      const code = normaliseTaxCode(idNumber);
+      if (!code) ctx.addIssue({ code: 'custom', path: ['applicantIdNumber'], message: 'v.taxCode' });
+      idNumber = code ?? idNumber;
+    }
+    return {
+      kind: v.applicantKind,
+      name: v.applicantName,
+      idLabel: v.applicantKind === 'CITIZEN' ? 'Số định danh cá nhân' : 'Mã số thuế',
+      idNumber,
+      representative: v.applicantKind === 'BUSINESS' ? v.applicantRepresentative || null : null,
+      email: v.applicantEmail,
+      phone: v.applicantPhone,
+    };
+  });

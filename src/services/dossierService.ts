@@ -8,10 +8,13 @@ import type {
   DossierFile,
   DossierListItem,
   DossierRepository,
+  InboxFilter,
 } from '../data/dossierRepository';
 import type { ProcedureRepository, ProcedureVersion } from '../data/procedureRepository';
 import type { User } from '../data/userRepository';
-import { ForbiddenError, NotFoundError, ValidationError } from '../errors';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors';
+import type { AuditRepository } from '../data/auditRepository';
+import type { RequestContext } from './auditContext';
 import type { FileStore } from '../files/fileStore';
 import { applicantSnapshot, fileRows, papersToCheck, type Upload } from '../workflows/commands/submitDossier';
 import { checkPapers, draftFormData } from './dossierForm';
@@ -38,6 +41,7 @@ export class DossierService {
     private readonly agencies: AgencyRepository,
     private readonly papers: FileStore,
     private readonly clock: Clock,
+    private readonly audit: AuditRepository,
   ) {}
 
   listMine(user: User): Promise<DossierListItem[]> {
@@ -67,6 +71,58 @@ export class DossierService {
     const mayRead =
       d.applicantUserId === user.id || (user.kind === 'OFFICER' && user.agencyId === d.agencyId);
     return mayRead ? this.view(d) : undefined;
+  }
+
+  /** A dossier of the officer's own agency; officers of other agencies are refused. */
+  async forOfficer(officer: User, code: string): Promise<DossierView> {
+    const d = await this.dossiers.findByCode(code);
+    if (!d || d.status === 'DRAFT') throw new NotFoundError('dossier.notFound');
+    if (officer.kind !== 'OFFICER' || officer.agencyId !== d.agencyId) throw new ForbiddenError();
+    return this.view(d);
+  }
+
+  async officerFile(officer: User, code: string, fileId: number): Promise<DossierFile> {
+    const { dossier } = await this.forOfficer(officer, code);
+    const f = await this.dossiers.file(dossier.id, fileId);
+    if (!f) throw new NotFoundError();
+    return f;
+  }
+
+  inbox(
+    officer: User,
+    filter: Omit<InboxFilter, 'agencyId'>,
+    after: { dueAt: Date; id: number } | null,
+    limit = 25,
+  ) {
+    if (officer.kind !== 'OFFICER' || officer.agencyId === null) throw new ForbiddenError();
+    return this.dossiers.inbox({ ...filter, agencyId: officer.agencyId }, after, limit);
+  }
+
+  /** An applicant takes into their account a dossier filed for them at the counter: the code, the
+   * secret from the receipt, and their own ID number or tax code must all match. */
+  async claim(user: User, code: string, secret: string, ctx: RequestContext): Promise<Dossier> {
+    const view = await this.lookup(code, secret);
+    const own = user.kind === 'BUSINESS' ? user.taxCode : user.citizenId;
+    if (!view || view.dossier.applicantUserId !== null || !own || view.dossier.applicant.idNumber !== own) {
+      throw new ValidationError({ code: 'claim.noMatch' });
+    }
+    const d = view.dossier;
+    const now = this.clock.now();
+    await this.db.transaction(async (trx) => {
+      if (!(await this.dossiers.claim(trx, d.id, user.id, now))) throw new ConflictError();
+      await this.audit.append(trx, {
+        occurredAt: now,
+        actorUserId: user.id,
+        actorEmail: user.email,
+        action: 'DOSSIER_CLAIMED',
+        subjectType: 'dossier',
+        subjectId: d.code,
+        agencyId: d.agencyId,
+        ip: ctx.ip,
+        userAgent: ctx.userAgent,
+      });
+    });
+    return (await this.dossiers.findById(d.id))!;
   }
 
   async myDraft(user: User, id: number): Promise<DossierView> {

@@ -13,11 +13,15 @@ export class ProcedureService {
     private readonly agencies: AgencyRepository,
     private readonly audit: AuditRepository,
     private readonly clock: Clock,
+    private readonly workflowNames: ReadonlySet<string>,
   ) {}
 
   /** Checks a definition and publishes it as a new version; dossiers filed earlier keep theirs. */
   async publish(raw: unknown, by: { id: number; email: string } | null): Promise<number> {
     const def = checkDefinition(raw);
+    if (!this.workflowNames.has(def.workflow)) {
+      throw new Error(`Procedure ${def.code} names workflow ${def.workflow}, which does not exist`);
+    }
     const agency = await this.agencies.findByCode(def.agencyCode);
     if (!agency) throw new Error(`Unknown agency code ${def.agencyCode} in procedure ${def.code}`);
     const now = this.clock.now();

@@ -156,6 +156,13 @@ export class WorkingCalendar {
     return this.isWorkingDayNumber(day);
   }
 
+  /** The end of office hours on a local date (a new appointment date given as a day). */
+  endOfWorkingDay(localDate: string): Date {
+    const day = dayNumberOf(localDate);
+    if (Number.isNaN(day)) throw new Error(`${JSON.stringify(localDate)} is not a YYYY-MM-DD date`);
+    return this.toUtc(day, this.periods[1]![1]);
+  }
+
   countingStart(at: Date): Date {
     return this.firstWorkingInstant(at, true);
   }

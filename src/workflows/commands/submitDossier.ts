@@ -16,6 +16,7 @@ import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '.
 import type { FileStore } from '../../files/fileStore';
 import type { RequestContext } from '../../services/auditContext';
 import { type CalendarService, vietnamDayStamp } from '../../services/calendarService';
+import { budgetShare, type WorkflowDefinition } from '../engine';
 import {
   checkFormData,
   checkPapers,
@@ -36,7 +37,10 @@ export interface Upload {
 }
 
 export interface SubmitDossierInput {
-  applicant: User;
+  /** Who files: the applicant online, or the reception officer at the counter. */
+  submitter: User;
+  /** At the one-stop counter: the walk-in applicant, recorded from their papers. */
+  counterApplicant?: ApplicantSnapshot;
   procedureCode: string;
   fields: Record<string, unknown>;
   uploads: readonly Upload[];
@@ -129,6 +133,7 @@ export class SubmitDossier {
       audit: AuditRepository;
       calendars: CalendarService;
       papers: FileStore;
+      workflows: Map<string, WorkflowDefinition>;
     },
   ) {}
 
@@ -146,16 +151,21 @@ export class SubmitDossier {
 
   private async submit(input: SubmitDossierInput, ctx: RequestContext): Promise<SubmitDossierResult> {
     const { deps } = this;
-    const user = input.applicant;
-    if (input.idempotencyKey) {
-      const earlier = await deps.dossiers.findByIdempotencyKey(user.id, input.idempotencyKey);
+    const user = input.submitter;
+    const counter = input.counterApplicant;
+    // At the counter the dossier has no account yet: the key is the officer's own.
+    const key =
+      input.idempotencyKey && counter ? `counter:${user.id}:${input.idempotencyKey}` : input.idempotencyKey;
+    const owner = counter ? null : user.id;
+    if (key) {
+      const earlier = await deps.dossiers.findByIdempotencyKey(owner, key);
       if (earlier && earlier.status !== 'DRAFT') return { dossier: earlier, replayed: true };
     }
 
     // 1. Authorise and validate.
     let procedure: ProcedureVersion | undefined;
     let draft: Dossier | undefined;
-    if (input.draftId !== undefined) {
+    if (input.draftId !== undefined && !counter) {
       draft = await deps.dossiers.findById(input.draftId);
       if (!draft || draft.applicantUserId !== user.id) throw new NotFoundError();
       if (draft.status !== 'DRAFT') throw new ConflictError('dossier.alreadySubmitted');
@@ -165,7 +175,17 @@ export class SubmitDossier {
     }
     if (!procedure) throw new NotFoundError('procedure.notFound');
     const def = procedure.definition;
-    if (user.kind === 'OFFICER' || !def.applicantKinds.includes(user.kind)) {
+    if (counter) {
+      if (
+        user.kind !== 'OFFICER' ||
+        !user.roles.includes('RECEPTION') ||
+        user.agencyId !== procedure.agencyId
+      ) {
+        throw new ForbiddenError();
+      }
+      if (!def.applicantKinds.includes(counter.kind))
+        throw new ValidationError({ applicantKind: 'dossier.kindNotAllowed' });
+    } else if (user.kind === 'OFFICER' || !def.applicantKinds.includes(user.kind)) {
       throw new ForbiddenError('dossier.kindNotAllowed');
     }
     const kept = draft
@@ -183,8 +203,16 @@ export class SubmitDossier {
     const calendar = await deps.calendars.current();
     const countingFrom = calendar.countingStart(now);
     const dueAt = calendar.dueDate(now, def.timeLimit);
+    const workflow = deps.workflows.get(def.workflow);
+    if (!workflow) throw new Error(`procedure ${def.code} names unknown workflow ${def.workflow}`);
+    // The reception step's own deadline, from its share of the time limit.
+    const stepDueAt = calendar.addWorkingMillis(
+      countingFrom,
+      budgetShare(workflow, workflow.initial) * calendar.workingMillisBetween(countingFrom, dueAt),
+    );
     const secret = newLookupSecret();
-    const applicant = applicantSnapshot(user);
+    const applicant = counter ?? applicantSnapshot(user);
+    const channel = counter ? 'COUNTER' : 'ONLINE';
 
     // 3. One transaction: the code, the dossier, its papers, the event and the audit record.
     let removedPaths: string[] = [];
@@ -208,7 +236,8 @@ export class SubmitDossier {
               submittedAt: now,
               countingFrom,
               dueAt,
-              idempotencyKey: input.idempotencyKey,
+              stepDueAt,
+              idempotencyKey: key,
             },
             now,
           );
@@ -224,15 +253,16 @@ export class SubmitDossier {
               procedureId: procedure.procedureId,
               procedureVersionId: procedure.versionId,
               agencyId: agency.id,
-              applicantUserId: user.id,
+              applicantUserId: owner,
               applicant,
               formData: form.data,
               status: 'SUBMITTED',
-              channel: 'ONLINE',
+              channel,
               submittedAt: now,
               countingFrom,
               dueAt,
-              idempotencyKey: input.idempotencyKey,
+              stepDueAt,
+              idempotencyKey: key,
             },
             now,
           );
@@ -241,12 +271,12 @@ export class SubmitDossier {
         await deps.dossiers.addEvent(trx, dossierId, {
           occurredAt: now,
           actorUserId: user.id,
-          actorRole: user.kind,
+          actorRole: counter ? 'RECEPTION' : user.kind,
           action: 'SUBMIT',
           fromStatus: draft ? 'DRAFT' : null,
           toStatus: 'SUBMITTED',
           note: null,
-          details: { channel: 'ONLINE', dueAt: dueAt.toISOString(), procedureVersion: procedure.version },
+          details: { channel, dueAt: dueAt.toISOString(), procedureVersion: procedure.version },
         });
         await deps.audit.append(trx, {
           occurredAt: now,
@@ -264,8 +294,8 @@ export class SubmitDossier {
       });
     } catch (err) {
       // The same key raced in from a second request: answer with the dossier the first one made.
-      if (input.idempotencyKey && isUniqueViolation(err)) {
-        const earlier = await deps.dossiers.findByIdempotencyKey(user.id, input.idempotencyKey);
+      if (key && isUniqueViolation(err)) {
+        const earlier = await deps.dossiers.findByIdempotencyKey(owner, key);
         if (earlier && earlier.status !== 'DRAFT') return { dossier: earlier, replayed: true };
       }
       throw err;

@@ -1,0 +1,57 @@
+import type { Response } from 'express';
+import type { Deps } from '../container';
+import { renderReceipt } from '../documents/receiptDocument';
+import { translator } from '../i18n/messages';
+import type { DossierView } from '../services/dossierService';
+import { timeLimitText } from './presenters';
+
+/** Administrative documents are Vietnamese whatever language the reader chose for the pages. */
+const vi = translator('vi');
+
+export function sendPdf(res: Response, pdf: Buffer, fileName: string): void {
+  res.set({
+    'Content-Type': 'application/pdf',
+    'Content-Disposition': `inline; filename="${fileName}"`,
+    'Cache-Control': 'private, no-store',
+  });
+  res.send(pdf);
+}
+
+/** The receipt (mẫu 01) of a dossier, for its applicant or the officer who took it at the counter. */
+export async function sendReceipt(res: Response, deps: Deps, view: DossierView): Promise<void> {
+  const d = view.dossier;
+  const agency = await deps.repos.agencies.findById(d.agencyId);
+  const parent = agency?.parentId ? await deps.repos.agencies.findById(agency.parentId) : undefined;
+  const def = view.procedure.definition;
+  const submit = view.events.find((e) => e.action === 'SUBMIT');
+  const receiver =
+    d.channel === 'COUNTER' && submit?.actorUserId
+      ? await deps.repos.users.findById(submit.actorUserId)
+      : undefined;
+  const pdf = await renderReceipt({
+    agencyName: agency?.name ?? '',
+    parentAgencyName: parent?.name ?? null,
+    placeName: agency?.placeName ?? '',
+    code: d.code!,
+    secret: d.secret!,
+    procedureName: def.name.vi,
+    applicant: {
+      name: d.applicant.name,
+      idLabel: d.applicant.idLabel,
+      idNumber: d.applicant.idNumber,
+      address: null,
+      phone: d.applicant.phone,
+      email: d.applicant.email,
+    },
+    papers: def.papers
+      .filter((p) => view.files.some((f) => f.paperCode === p.code))
+      .map((p) => ({ name: p.name.vi, copies: p.copies })),
+    timeLimitText: timeLimitText(vi, def.timeLimit),
+    receivedAt: d.submittedAt!,
+    dueAt: d.dueAt!,
+    channel: d.channel,
+    receivedBy: receiver?.fullName ?? null,
+    lookupUrl: `${deps.config.publicBaseUrl}/lookup?code=${encodeURIComponent(d.code!)}&secret=${encodeURIComponent(d.secret!)}`,
+  });
+  sendPdf(res, pdf, `giay-tiep-nhan-${d.code}.pdf`);
+}
