@@ -487,6 +487,9 @@ export const vi = {
     'Không tìm thấy hồ sơ nộp trực tiếp khớp với mã hồ sơ, mã tra cứu và số định danh (mã số thuế) của tài khoản.',
   'claim.done': 'Hồ sơ {code} đã được đưa vào tài khoản của bạn.',
   'audit.DOSSIER_CLAIMED': 'Nhận hồ sơ nộp trực tiếp vào tài khoản',
+  'notices.supplement': 'Phiếu yêu cầu bổ sung hồ sơ (PDF)',
+  'notices.refusal': 'Phiếu từ chối giải quyết hồ sơ (PDF)',
+  'notices.apology': 'Phiếu xin lỗi và hẹn lại ngày trả kết quả (PDF)',
 } as const;
 
 export type MessageKey = keyof typeof vi;
@@ -979,6 +982,9 @@ export const en: Record<MessageKey, string> = {
     'No counter-filed dossier matches this code, lookup secret and your account’s ID number (tax code).',
   'claim.done': 'Dossier {code} is now in your account.',
   'audit.DOSSIER_CLAIMED': 'Counter dossier claimed',
+  'notices.supplement': 'Supplement request (PDF)',
+  'notices.refusal': 'Refusal notice (PDF)',
+  'notices.apology': 'Apology and new date (PDF)',
 };
 
 export const LANGUAGES = ['vi', 'en'] as const;

@@ -1,6 +1,12 @@
 import type { Response } from 'express';
 import type { Deps } from '../container';
+import {
+  renderApologyNotice,
+  renderRefusalNotice,
+  renderSupplementNotice,
+} from '../documents/noticeDocuments';
 import { renderReceipt } from '../documents/receiptDocument';
+import { NotFoundError } from '../errors';
 import { translator } from '../i18n/messages';
 import type { DossierView } from '../services/dossierService';
 import { timeLimitText } from './presenters';
@@ -54,4 +60,62 @@ export async function sendReceipt(res: Response, deps: Deps, view: DossierView):
     lookupUrl: `${deps.config.publicBaseUrl}/lookup?code=${encodeURIComponent(d.code!)}&secret=${encodeURIComponent(d.secret!)}`,
   });
   sendPdf(res, pdf, `giay-tiep-nhan-${d.code}.pdf`);
+}
+
+export const NOTICE_KINDS = ['supplement', 'refusal', 'apology'] as const;
+export type NoticeKind = (typeof NOTICE_KINDS)[number];
+
+export const NOTICE_EVENTS: Record<NoticeKind, string> = {
+  supplement: 'request_supplement',
+  refusal: 'refuse',
+  apology: 'extend',
+};
+
+/** A one-stop notice (mẫu 02, 03, 04) of a dossier, from the event that made it: the latest supplement
+ * request, the refusal, or the latest extension. 404 when the dossier has no such event. */
+export async function sendNotice(
+  res: Response,
+  deps: Deps,
+  view: DossierView,
+  kind: NoticeKind,
+): Promise<void> {
+  const d = view.dossier;
+  const event = view.events.filter((e) => e.action === NOTICE_EVENTS[kind]).pop();
+  if (!event) throw new NotFoundError();
+  const agency = await deps.repos.agencies.findById(d.agencyId);
+  const parent = agency?.parentId ? await deps.repos.agencies.findById(agency.parentId) : undefined;
+  const officer = event.actorUserId ? await deps.repos.users.findById(event.actorUserId) : undefined;
+  const def = view.procedure.definition;
+  const base = {
+    agencyName: agency?.name ?? '',
+    parentAgencyName: parent?.name ?? null,
+    placeName: agency?.placeName ?? '',
+    code: d.code!,
+    procedureName: def.name.vi,
+    applicantName: d.applicant.name,
+    issuedAt: event.occurredAt,
+    officerName: officer?.fullName ?? '',
+    officerPosition: officer?.position ?? vi(`role.${event.actorRole}`),
+  };
+  const reason = event.note ?? '';
+  let pdf: Buffer;
+  if (kind === 'supplement') {
+    const codes = (event.details.papers as string[] | undefined) ?? [];
+    pdf = await renderSupplementNotice({
+      ...base,
+      reason,
+      papers: def.papers.filter((p) => codes.includes(p.code)).map((p) => p.name.vi),
+      remainingWorkingHours: Number(event.details.remainingWorkingHours ?? 0),
+    });
+  } else if (kind === 'refusal') {
+    pdf = await renderRefusalNotice({ ...base, reason });
+  } else {
+    pdf = await renderApologyNotice({
+      ...base,
+      reason,
+      previousDueAt: new Date(String(event.details.previousDueAt)),
+      newDueAt: new Date(String(event.details.dueAt)),
+    });
+  }
+  sendPdf(res, pdf, `${kind}-${d.code}.pdf`);
 }

@@ -13,7 +13,7 @@ import type { DossierView } from '../services/dossierService';
 import { localText } from '../services/procedureDefinition';
 import { presentTimeline } from './catalogueRoutes';
 import { handleForm } from './forms';
-import { sendReceipt } from './documentResponses';
+import { NOTICE_EVENTS, NOTICE_KINDS, sendNotice, sendReceipt } from './documentResponses';
 import { parseMultipart, UploadError, uploadsOf, type MultipartBody } from './multipart';
 import { agencyName, dossierErrors, presentProcedure, timeLimitText } from './presenters';
 
@@ -260,6 +260,7 @@ export function dossierRoutes(deps: Deps): Router {
       })),
       timeline: presentTimeline(req.t, view),
       supplement: supplementOf(req, view),
+      notices: NOTICE_KINDS.filter((k) => view.events.some((e) => e.action === NOTICE_EVENTS[k])),
       mayWithdraw: (await deps.commands.transitionDossier.actionsFor(req.user!, view.dossier)).some(
         (a) => a.name === 'withdraw',
       ),
@@ -303,6 +304,12 @@ export function dossierRoutes(deps: Deps): Router {
     const view = await deps.dossiers.mine(req.user!, codeParam(req));
     res.set('Cache-Control', 'no-store');
     res.render('pages/citizen/submitted', { title: req.t('submitted.title'), d: await present(req, view) });
+  });
+
+  router.get('/my/dossiers/:code/notices/:kind.pdf', async (req, res) => {
+    const kind = NOTICE_KINDS.find((k) => k === req.params.kind);
+    if (!kind) throw new NotFoundError();
+    await sendNotice(res, deps, await deps.dossiers.mine(req.user!, codeParam(req)), kind);
   });
 
   router.get('/my/dossiers/:code/receipt.pdf', async (req, res) => {

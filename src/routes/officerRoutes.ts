@@ -4,11 +4,11 @@ import { z } from 'zod';
 import type { Deps } from '../container';
 import { randomUUID } from 'node:crypto';
 import type { ProcedureVersion } from '../data/procedureRepository';
-import { ConflictError, ForbiddenError, ValidationError } from '../errors';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors';
 import { assertCsrfToken } from '../middleware/csrf';
 import { counterApplicantSchema } from '../services/accountSchemas';
 import { parseInput } from '../services/validation';
-import { sendReceipt } from './documentResponses';
+import { NOTICE_EVENTS, NOTICE_KINDS, sendNotice, sendReceipt } from './documentResponses';
 import { parseMultipart, UploadError, uploadsOf } from './multipart';
 import { requireRole } from '../middleware/auth';
 import { requestContext } from '../middleware/requestContext';
@@ -155,6 +155,7 @@ export function officerRoutes(deps: Deps): Router {
           sha256: f.sha256,
         })),
         timeline: presentTimeline(req.t, view),
+        notices: NOTICE_KINDS.filter((k) => view.events.some((e) => e.action === NOTICE_EVENTS[k])),
       },
       actions: actions.map((a) => ({ name: a.name, requires: a.requires })),
       papers: def.papers.map((p) => ({ code: p.code, name: localText(p.name, req.lang) })),
@@ -172,6 +173,12 @@ export function officerRoutes(deps: Deps): Router {
 
   router.get('/desk/dossiers/:code/files/:fileId', async (req, res) => {
     sendPaper(res, deps, await deps.dossiers.officerFile(req.user!, code(req), Number(req.params.fileId)));
+  });
+
+  router.get('/desk/dossiers/:code/notices/:kind.pdf', async (req, res) => {
+    const kind = NOTICE_KINDS.find((k) => k === req.params.kind);
+    if (!kind) throw new NotFoundError();
+    await sendNotice(res, deps, await deps.dossiers.forOfficer(req.user!, code(req)), kind);
   });
 
   router.get('/desk/dossiers/:code/receipt.pdf', async (req, res) => {
