@@ -490,6 +490,10 @@ export const vi = {
   'notices.supplement': 'Phiếu yêu cầu bổ sung hồ sơ (PDF)',
   'notices.refusal': 'Phiếu từ chối giải quyết hồ sơ (PDF)',
   'notices.apology': 'Phiếu xin lỗi và hẹn lại ngày trả kết quả (PDF)',
+  'notifications.title': 'Thông báo',
+  'notifications.none': 'Chưa có thông báo.',
+  'notifications.markRead': 'Đánh dấu tất cả là đã đọc',
+  'notifications.unread': 'Chưa đọc',
 } as const;
 
 export type MessageKey = keyof typeof vi;
@@ -985,6 +989,10 @@ export const en: Record<MessageKey, string> = {
   'notices.supplement': 'Supplement request (PDF)',
   'notices.refusal': 'Refusal notice (PDF)',
   'notices.apology': 'Apology and new date (PDF)',
+  'notifications.title': 'Notifications',
+  'notifications.none': 'No notifications yet.',
+  'notifications.markRead': 'Mark all as read',
+  'notifications.unread': 'Unread',
 };
 
 export const LANGUAGES = ['vi', 'en'] as const;

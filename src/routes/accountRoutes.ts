@@ -59,6 +59,30 @@ export function accountRoutes(deps: Deps): Router {
     });
   });
 
+  router.get('/account/notifications', async (req, res) => {
+    const items = await deps.repos.notifications.listForUser(req.user!.id, 50);
+    const codes = new Map<number, string>();
+    for (const n of items)
+      if (n.dossierId && typeof n.params.code === 'string') codes.set(n.dossierId, n.params.code);
+    res.render('pages/account/notifications', {
+      title: req.t('notifications.title'),
+      items: items.map((n) => ({
+        text: req.t(n.messageKey, n.params),
+        at: n.createdAt,
+        unread: n.readAt === null,
+        link:
+          typeof n.params.code === 'string'
+            ? `${req.user!.kind === 'OFFICER' ? '/desk/dossiers/' : '/my/dossiers/'}${encodeURIComponent(n.params.code)}`
+            : null,
+      })),
+    });
+  });
+
+  router.post('/account/notifications/read', async (req, res) => {
+    await deps.repos.notifications.markAllRead(req.user!.id, deps.clock.now());
+    res.redirect(303, '/account/notifications');
+  });
+
   const tokensPage = async (req: Request) => ({
     title: req.t('tokens.title'),
     tokens: await deps.apiTokens.list(req.user!),

@@ -1,9 +1,8 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { Deps } from '../container';
-import type { DossierView } from '../services/dossierService';
 import { localText } from '../services/procedureDefinition';
-import { agencyName, presentProcedure } from './presenters';
+import { agencyName, presentProcedure, presentTimeline } from './presenters';
 
 const catalogueQuery = z.object({
   q: z.string().trim().max(200).optional().catch(undefined),
@@ -11,23 +10,6 @@ const catalogueQuery = z.object({
   sector: z.string().max(64).optional().catch(undefined),
   level: z.enum(['FULL', 'PARTIAL']).optional().catch(undefined),
 });
-
-/** What the public may see of a dossier: status, dates and the history, not the papers. */
-export function presentTimeline(
-  t: (k: string, p?: Record<string, string | number>) => string,
-  view: DossierView,
-) {
-  return view.events.map((e) => ({
-    at: e.occurredAt,
-    who:
-      t(`actor.${e.actorRole}`) === `actor.${e.actorRole}`
-        ? t(`role.${e.actorRole}`)
-        : t(`actor.${e.actorRole}`),
-    what: t(`event.${e.action}`),
-    status: t(`dstatus.${e.toStatus}`),
-    note: e.note,
-  }));
-}
 
 export function catalogueRoutes(deps: Deps): Router {
   const router = Router();
@@ -81,7 +63,7 @@ export function catalogueRoutes(deps: Deps): Router {
           agency: agencyName(req.lang, agency),
           submittedAt: view.dossier.submittedAt,
           dueAt: view.dossier.dueAt,
-          timeline: presentTimeline(req.t, view),
+          timeline: presentTimeline(req.t, view, agencyName(req.lang, agency)),
         };
       } else notFound = true;
     }

@@ -11,11 +11,10 @@ import { requestContext } from '../middleware/requestContext';
 import { paperErrorKey } from '../services/dossierForm';
 import type { DossierView } from '../services/dossierService';
 import { localText } from '../services/procedureDefinition';
-import { presentTimeline } from './catalogueRoutes';
 import { handleForm } from './forms';
 import { NOTICE_EVENTS, NOTICE_KINDS, sendNotice, sendReceipt } from './documentResponses';
 import { parseMultipart, UploadError, uploadsOf, type MultipartBody } from './multipart';
-import { agencyName, dossierErrors, presentProcedure, timeLimitText } from './presenters';
+import { agencyName, dossierErrors, presentProcedure, timeLimitText, presentTimeline } from './presenters';
 
 const PREFILL: Record<string, (u: User) => string | null> = {
   fullName: (u) => u.fullName,
@@ -258,7 +257,7 @@ export function dossierRoutes(deps: Deps): Router {
         size: f.size,
         sha256: f.sha256,
       })),
-      timeline: presentTimeline(req.t, view),
+      timeline: presentTimeline(req.t, view, agencyName(req.lang, agency)),
       supplement: supplementOf(req, view),
       notices: NOTICE_KINDS.filter((k) => view.events.some((e) => e.action === NOTICE_EVENTS[k])),
       mayWithdraw: (await deps.commands.transitionDossier.actionsFor(req.user!, view.dossier)).some(

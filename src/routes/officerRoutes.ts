@@ -15,9 +15,8 @@ import { requestContext } from '../middleware/requestContext';
 import type { DossierView } from '../services/dossierService';
 import { localText } from '../services/procedureDefinition';
 import { DOSSIER_STATUSES } from '../workflows/dossierStatus';
-import { presentTimeline } from './catalogueRoutes';
 import { sendPaper } from './dossierRoutes';
-import { agencyName, dossierErrors, presentProcedure, timeLimitText } from './presenters';
+import { agencyName, dossierErrors, presentProcedure, timeLimitText, presentTimeline } from './presenters';
 
 const HOUR = 3_600_000;
 
@@ -154,7 +153,7 @@ export function officerRoutes(deps: Deps): Router {
           size: f.size,
           sha256: f.sha256,
         })),
-        timeline: presentTimeline(req.t, view),
+        timeline: presentTimeline(req.t, view, agencyName(req.lang, agency)),
         notices: NOTICE_KINDS.filter((k) => view.events.some((e) => e.action === NOTICE_EVENTS[k])),
       },
       actions: actions.map((a) => ({ name: a.name, requires: a.requires })),

@@ -2,6 +2,7 @@ import type { Request } from 'express';
 import type { Agency } from '../data/agencyRepository';
 import type { ProcedureVersion } from '../data/procedureRepository';
 import type { ValidationError } from '../errors';
+import type { DossierView } from '../services/dossierService';
 import type { Translate } from '../i18n/messages';
 import { paperErrorKey } from '../services/dossierForm';
 import { localText, type ProcedureDefinition, type TimeLimitLike } from '../services/procedureDefinition';
@@ -92,4 +93,21 @@ export function dossierErrors(
 function rank(order: string[], field: string): number {
   const i = order.indexOf(field);
   return i === -1 ? order.length : i;
+}
+
+/** A dossier's history as the applicant, the public lookup and the officers see it: each step, who
+ * handled it (role, and the agency for officers), why, and the due date a step set. */
+export function presentTimeline(t: Translate, view: DossierView, agency: string) {
+  return view.events.map((e) => {
+    const applicant = e.actorRole === 'CITIZEN' || e.actorRole === 'BUSINESS';
+    const due = typeof e.details.dueAt === 'string' ? new Date(e.details.dueAt) : null;
+    return {
+      at: e.occurredAt,
+      who: applicant ? t(`actor.${e.actorRole}`) : `${t(`role.${e.actorRole}`)}, ${agency}`,
+      what: t(`event.${e.action}`),
+      status: t(`dstatus.${e.toStatus}`),
+      note: e.note,
+      dueAt: due,
+    };
+  });
 }

@@ -167,6 +167,8 @@ describe('the workflow: receiving, review, approval, with the legal clock', () =
     };
     const notes = (await t.deps.repos.notifications.listForUser(business.id)).map((n) => n.messageKey);
     assert.ok(notes.includes('notice.accept') && notes.includes('notice.release'));
+    const noticesPage = await (await login(t.app, 'business@demo.gov.vn')).get('/account/notifications');
+    assert.match(noticesPage.text, new RegExp(`Hồ sơ ${code.replace(/\./g, '\\.')} đã được tiếp nhận`));
     const timeline = await (
       await login(t.app, 'business@demo.gov.vn')
     ).get(`/my/dossiers/${encodeURIComponent(code)}`);
