@@ -15,6 +15,8 @@ export async function up(knex: Knex): Promise<void> {
     t.datetime('completed_at', { precision: 3 }).nullable();
     t.index(['assignee_user_id', 'status']);
     t.index(['status', 'due_at']);
+    // The desk's inbox: an agency's dossiers in due-date order, read a page at a time by (due_at, id).
+    t.index(['agency_id', 'due_at', 'id']);
   });
 
   await knex.schema.createTable('notifications', (t) => {
@@ -58,6 +60,7 @@ export async function down(knex: Knex): Promise<void> {
   await knex.schema.alterTable('dossiers', (t) => {
     t.dropIndex(['assignee_user_id', 'status']);
     t.dropIndex(['status', 'due_at']);
+    t.dropIndex(['agency_id', 'due_at', 'id']);
     for (const c of [
       'assignee_user_id',
       'returns_to_user_id',
