@@ -132,6 +132,14 @@ export function createApp(deps: Deps): Express {
   const authenticator = createAuthenticator(deps);
   app.use(authenticator.initialize());
   app.use(authenticator.session());
+  app.use((req, _res, next) => {
+    // A password changed after this session logged in ends the session (a stolen one too).
+    const at = req.session.authAt;
+    if (req.user && (typeof at !== 'number' || at < req.user.passwordChangedAt.getTime())) {
+      return req.logOut((err) => next(err));
+    }
+    next();
+  });
 
   const { csrfSynchronisedProtection, generateToken } = csrfSync({
     size: 32,

@@ -92,7 +92,7 @@ export function buildDeps(config: Config, db: Db, clock: Clock, logger: Logger):
   const calendars = new CalendarService(repos.holidays, clock);
   // A broken workflow definition stops the portal here, saying what is wrong.
   const workflows = loadWorkflows();
-  const accounts = new AccountService(db, repos.users, repos.audit, hasher, throttle, clock);
+  const accounts = new AccountService(db, repos.users, repos.audit, hasher, throttle, clock, repos.apiTokens);
   const outbox = new OutboxRepository(db);
   const leases = new LeaseRepository(db);
   const mailer = config.smtpUrl ? createSmtpMailer(config.smtpUrl) : createLogMailer(logger);

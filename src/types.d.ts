@@ -15,6 +15,8 @@ declare global {
 declare module 'express-session' {
   interface SessionData {
     flash?: { kind: 'success' | 'info' | 'error'; key: string; params?: Record<string, string | number> };
+    /** When this session logged in (ms); a password changed later ends it. */
+    authAt?: number;
   }
 }
 

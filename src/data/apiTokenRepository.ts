@@ -73,6 +73,10 @@ export class ApiTokenRepository {
     return rows.map(toToken);
   }
 
+  async revokeAll(userId: number, now: Date, trx: Db = this.db): Promise<number> {
+    return trx('api_tokens').where({ user_id: userId }).whereNull('revoked_at').update({ revoked_at: now });
+  }
+
   async revoke(userId: number, id: number, now: Date, trx: Db = this.db): Promise<boolean> {
     const n = await trx('api_tokens')
       .where({ id, user_id: userId })

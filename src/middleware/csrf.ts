@@ -2,10 +2,23 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
 import { AppError } from '../errors';
 
-/** Multipart forms are checked by their route (the token is the form's first field, read before any
- * file is stored); the JSON API authenticates with bearer tokens only, never the session cookie. */
+/** The multipart forms whose routes check the CSRF token themselves, as the form's first field, before
+ * any file is stored. Every other form, whatever its content type, goes through csrf-sync. */
+const MULTIPART_ROUTES: readonly RegExp[] = [
+  /^\/procedures\/[^/]+\/file$/,
+  /^\/my\/drafts\/\d+$/,
+  /^\/my\/dossiers\/[^/]+\/resubmit$/,
+  /^\/desk\/intake\/[^/]+$/,
+];
+
+/** The JSON API authenticates with bearer tokens only, never the session cookie, so it needs none. */
 export function skipsSessionCsrf(req: Request): boolean {
-  return req.path.startsWith('/api/') || req.is('multipart/form-data') === 'multipart/form-data';
+  if (req.path.startsWith('/api/')) return true;
+  return (
+    req.method === 'POST' &&
+    req.is('multipart/form-data') === 'multipart/form-data' &&
+    MULTIPART_ROUTES.some((r) => r.test(req.path))
+  );
 }
 
 export function assertCsrfToken(req: Request, token: unknown): void {

@@ -54,6 +54,8 @@ export function accountRoutes(deps: Deps): Router {
   router.post('/account/password', async (req, res) => {
     await handleForm(req, res, passwordView(req), async () => {
       await deps.accounts.changePassword(req.user!, req.body, requestContext(req));
+      // This session stays; every other session and every API token of the account ends.
+      req.session.authAt = deps.clock.now().getTime();
       req.session.flash = { kind: 'success', key: 'account.passwordChanged' };
       res.redirect(303, '/account');
     });

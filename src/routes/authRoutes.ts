@@ -36,10 +36,12 @@ function logInAndGo(
   next: NextFunction,
   user: User,
   to: string,
+  at: Date,
   flashKey?: string,
 ): void {
   req.logIn(user, (err) => {
     if (err) return next(err);
+    req.session.authAt = at.getTime();
     if (flashKey) req.session.flash = { kind: 'success', key: flashKey };
     res.redirect(303, to);
   });
@@ -70,7 +72,14 @@ export function authRoutes(deps: Deps, authenticator: Authenticator): Router {
       if (err) return next(err);
       // Same words whether the email is unknown, the password wrong or the account disabled.
       if (!user) return loginPage(req, res, 401, req.t('login.failed'));
-      logInAndGo(req, res, next, user, safeNextPath((req.body as Record<string, unknown>).next));
+      logInAndGo(
+        req,
+        res,
+        next,
+        user,
+        safeNextPath((req.body as Record<string, unknown>).next),
+        deps.clock.now(),
+      );
     })(req, res, next);
   });
 
@@ -102,7 +111,7 @@ export function authRoutes(deps: Deps, authenticator: Authenticator): Router {
           kind === 'citizen'
             ? await deps.accounts.registerCitizen(req.body, ctx)
             : await deps.accounts.registerBusiness(req.body, ctx);
-        logInAndGo(req, res, next, user, '/account', 'register.done');
+        logInAndGo(req, res, next, user, '/account', deps.clock.now(), 'register.done');
       });
     });
   };

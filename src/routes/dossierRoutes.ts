@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { pipeline } from 'node:stream/promises';
 import type { Request, Response } from 'express';
 import { Router } from 'express';
 import type { Deps } from '../container';
@@ -34,12 +35,17 @@ function ids(v: string | string[] | undefined): number[] {
   return (Array.isArray(v) ? v : v ? [v] : []).map(Number).filter((n) => Number.isSafeInteger(n) && n > 0);
 }
 
-/** Sends a stored paper inline (PDFs and images open in the browser), never as HTML. */
+/** Sends a stored paper inline (PDFs and images open in the browser), never as HTML. A file missing
+ * from the store answers 404 and a read error ends this response only, never the process. */
 export function sendPaper(
   res: Response,
   deps: Deps,
   file: { storedPath: string; contentType: string; originalName: string; size: number },
 ) {
+  if (!deps.files.papers.exists(file.storedPath)) {
+    deps.logger.error({ path: file.storedPath }, 'a paper on record is missing from the file store');
+    throw new NotFoundError();
+  }
   res.set({
     'Content-Type': file.contentType,
     'Content-Length': String(file.size),
@@ -47,7 +53,10 @@ export function sendPaper(
     'X-Content-Type-Options': 'nosniff',
     'Cache-Control': 'private, no-store',
   });
-  deps.files.papers.read(file.storedPath).pipe(res);
+  pipeline(deps.files.papers.read(file.storedPath), res).catch((err: unknown) => {
+    deps.logger.error({ err, path: file.storedPath }, 'reading a paper failed');
+    res.destroy();
+  });
 }
 
 export function dossierRoutes(deps: Deps): Router {

@@ -1,4 +1,5 @@
 import type { Clock } from '../clock';
+import type { ApiTokenRepository } from '../data/apiTokenRepository';
 import type { AuditRepository } from '../data/auditRepository';
 import { type Db, isUniqueViolation } from '../data/db';
 import { type User, type UserRepository, withoutSecret } from '../data/userRepository';
@@ -29,6 +30,7 @@ export class AccountService {
     private readonly hasher: PasswordHasher,
     private readonly throttle: LoginThrottle,
     private readonly clock: Clock,
+    private readonly tokens: ApiTokenRepository,
   ) {}
 
   async registerCitizen(raw: unknown, ctx: RequestContext): Promise<User> {
@@ -182,6 +184,7 @@ export class AccountService {
     const now = this.clock.now();
     await this.db.transaction(async (trx) => {
       await this.users.updatePassword(user.id, hash, now, trx);
+      const revoked = await this.tokens.revokeAll(user.id, now, trx);
       await this.audit.append(trx, {
         occurredAt: now,
         actorUserId: user.id,
@@ -192,6 +195,7 @@ export class AccountService {
         agencyId: user.agencyId,
         ip: ctx.ip,
         userAgent: ctx.userAgent,
+        details: { apiTokensRevoked: revoked },
       });
     });
   }

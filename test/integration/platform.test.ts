@@ -105,6 +105,38 @@ describe('the platform', () => {
     assert.equal(audit.length, 1);
   });
 
+  it('ends every other session and every API token of an account whose password changes', async () => {
+    const elsewhere = await login(t.app, 'approver.tp@demo.gov.vn');
+    const here = await login(t.app, 'approver.tp@demo.gov.vn');
+    const token = (
+      await request(t.app)
+        .post('/api/v1/tokens')
+        .send({ email: 'approver.tp@demo.gov.vn', password: 'Demo@12345' })
+    ).body.token as string;
+    t.clock.advance(1000);
+    const res = await postForm(here, '/account/password', '/account/password', {
+      currentPassword: 'Demo@12345',
+      password: 'Doi-Mat-Khau@26',
+      passwordConfirm: 'Doi-Mat-Khau@26',
+    });
+    assert.equal(res.status, 303);
+    assert.equal((await here.get('/account')).status, 200, 'the session that changed it stays');
+    assert.equal((await elsewhere.get('/account')).status, 303, 'another session ends');
+    assert.equal(
+      (await request(t.app).get('/api/v1/dossiers/x').set('Authorization', `Bearer ${token}`)).status,
+      401,
+    );
+  });
+
+  it('refuses a state change sent as multipart without a token, on routes that do not take files', async () => {
+    const agent = await login(t.app, 'admin@demo.gov.vn');
+    for (const url of ['/logout', '/admin/holidays/2026-01-01/delete', '/account/notifications/read']) {
+      const res = await agent.post(url).field('x', '1');
+      assert.equal(res.status, 403, url);
+    }
+    assert.ok(await t.deps.db('holidays').where({ date: '2026-01-01' }).first(), 'nothing was deleted');
+  });
+
   it('updates contact details and shows the recent activity', async () => {
     const agent = await login(t.app, 'business@demo.gov.vn');
     const bad = await postForm(agent, '/account', '/account/contact', { phone: '12ab' });
