@@ -47,14 +47,13 @@ export async function up(knex: Knex): Promise<void> {
     t.string('status', 32).notNullable();
     t.integer('version').unsigned().notNullable().defaultTo(1);
     t.string('channel', 16).notNullable();
-    t.string('idempotency_key', 64).nullable();
+    // '{submitter}:{key}': the account (or the counter officer) and the key the client sent.
+    t.string('idempotency_key', 160).nullable().unique();
     t.datetime('submitted_at', { precision: 3 }).nullable();
     t.datetime('counting_from', { precision: 3 }).nullable();
     t.datetime('due_at', { precision: 3 }).nullable();
     t.datetime('created_at', { precision: 3 }).notNullable();
     t.datetime('updated_at', { precision: 3 }).notNullable();
-    // A retried submission with the same key finds the dossier the first one made.
-    t.unique(['applicant_user_id', 'idempotency_key']);
     t.index(['applicant_user_id', 'status', 'updated_at']);
     t.index(['agency_id', 'status', 'due_at']);
   });

@@ -314,11 +314,8 @@ export class DossierRepository {
     return row && toDossier(row);
   }
 
-  async findByIdempotencyKey(userId: number | null, key: string): Promise<Dossier | undefined> {
-    const q = this.db('dossiers').where({ idempotency_key: key });
-    if (userId === null) q.whereNull('applicant_user_id');
-    else q.where({ applicant_user_id: userId });
-    const row = (await q.first()) as DossierRow | undefined;
+  async findByIdempotencyKey(key: string): Promise<Dossier | undefined> {
+    const row = (await this.db('dossiers').where({ idempotency_key: key }).first()) as DossierRow | undefined;
     return row && toDossier(row);
   }
 

@@ -1,3 +1,4 @@
+import { Transform } from 'node:stream';
 import busboy from 'busboy';
 import type { Request } from 'express';
 import { AppError } from '../errors';
@@ -65,7 +66,9 @@ export function parseMultipart(
     const fields: Record<string, string | string[]> = {};
     const files: UploadedFile[] = [];
     const writes: Promise<void>[] = [];
-    let total = 0;
+    // Bytes of every file so far, counted as they stream: busboy hands over the next file only once
+    // this one has been read, so each file's allowance sees all the bytes before it.
+    let streamed = 0;
     let failed: unknown;
     let checked = false;
     let started = 0;
@@ -106,10 +109,18 @@ export function parseMultipart(
         return fail(new UploadError('TOO_MANY_FILES', 413, 'upload.tooManyFiles', { max: limits.files }));
       }
       const originalName = cleanFileName(info.filename);
-      const room = Math.min(limits.fileBytes, limits.totalBytes - total);
-      const write = store.write(stream, room, now).then(
+      const room = Math.min(limits.fileBytes, limits.totalBytes - streamed);
+      const counted = stream.pipe(
+        new Transform({
+          transform(chunk: Buffer, _enc, done) {
+            streamed += chunk.length;
+            done(null, chunk);
+          },
+        }),
+      );
+      stream.on('error', (err) => counted.destroy(err));
+      const write = store.write(counted, room, now).then(
         (stored) => {
-          total += stored.size;
           files.push({ field, originalName, stored });
           if (stored.size === 0) {
             fail(new UploadError('EMPTY_FILE', 422, 'upload.empty', { file: originalName, paper: field }));

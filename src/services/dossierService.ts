@@ -194,13 +194,15 @@ export class DossierService {
         let draftId: number;
         if (draft) {
           draftId = draft.id;
-          await this.dossiers.updateIf(
+          const saved = await this.dossiers.updateIf(
             trx,
             draft.id,
             { status: 'DRAFT', version: draft.version },
             { formData },
             now,
           );
+          // Saved or submitted meanwhile (a double click, another tab): change nothing.
+          if (!saved) throw new ConflictError();
           removed = await this.dossiers.removeFiles(trx, draft.id, input.removeFileIds ?? []);
         } else {
           draftId = await this.dossiers.insert(

@@ -22,8 +22,9 @@ export interface OverdueJobOptions {
 }
 
 /** The dedupe key of the overdue notice of one dossier to one officer: sent once, ever. */
-export const overdueDedupeKey = (dossierId: number, userId: number): string =>
-  `overdue:${dossierId}:${userId}`;
+/** One notice per lapse of a due date: an extension gives a new due date, whose lapse is news again. */
+export const overdueDedupeKey = (dossierId: number, dueAt: Date, userId: number): string =>
+  `overdue:${dossierId}:${dueAt.getTime()}:${userId}`;
 
 export function overdueEmail(
   d: OverdueDossier,
@@ -101,7 +102,7 @@ async function markOne(
         trx,
         {
           kind: 'EMAIL',
-          dedupeKey: overdueDedupeKey(d.id, r.userId),
+          dedupeKey: overdueDedupeKey(d.id, d.dueAt, r.userId),
           payload: { to: r.email, ...overdueEmail(d, r, baseUrl) },
         },
         now,

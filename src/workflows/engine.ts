@@ -35,6 +35,9 @@ export interface ActionDef {
   /** The next status; 'SAME' keeps it (an extension), 'RETURN' goes back to where a supplement was asked. */
   to: DossierStatus | 'SAME' | 'RETURN';
   roles: readonly ActorRole[];
+  /** Narrower roles from some statuses (reception refuses a new dossier; only the approver refuses
+   * one that has been reviewed). Statuses not listed take `roles`. */
+  rolesFrom?: Partial<Record<DossierStatus, readonly ActorRole[]>>;
   requires: readonly Requirement[];
   /** A specialist may take it only on a dossier assigned to them (other roles are not limited). */
   assigneeOnly?: boolean;
@@ -141,6 +144,11 @@ export function checkWorkflow(def: WorkflowDefinition): string[] {
   return problems;
 }
 
+/** The roles that may take an action from a status. */
+export function rolesFor(a: ActionDef, status: DossierStatus): readonly ActorRole[] {
+  return a.rolesFrom?.[status] ?? a.roles;
+}
+
 export type Resolution =
   { ok: true; action: ActionDef } | { ok: false; reason: 'UNKNOWN_ACTION' | 'NOT_NOW' | 'NOT_YOUR_ROLE' };
 
@@ -153,8 +161,9 @@ export function resolve(
 ): Resolution {
   const a = def.actions.find((x) => x.name === action);
   if (!a) return { ok: false, reason: 'UNKNOWN_ACTION' };
-  if (!a.from.includes(status)) return { ok: false, reason: 'NOT_NOW' };
   if (!a.roles.some((r) => roles.includes(r))) return { ok: false, reason: 'NOT_YOUR_ROLE' };
+  if (!a.from.includes(status)) return { ok: false, reason: 'NOT_NOW' };
+  if (!rolesFor(a, status).some((r) => roles.includes(r))) return { ok: false, reason: 'NOT_YOUR_ROLE' };
   return { ok: true, action: a };
 }
 
@@ -164,7 +173,9 @@ export function availableActions(
   status: DossierStatus,
   roles: readonly ActorRole[],
 ): ActionDef[] {
-  return def.actions.filter((a) => a.from.includes(status) && a.roles.some((r) => roles.includes(r)));
+  return def.actions.filter(
+    (a) => a.from.includes(status) && rolesFor(a, status).some((r) => roles.includes(r)),
+  );
 }
 
 /** The step budget of a status, as a share (0..1) of the time limit, or 0 when nobody works in it. */

@@ -55,7 +55,7 @@ describe('filing dossiers online', () => {
   before(async () => {
     t = await startTestApp({
       clock: new FixedClock(MONDAY_9AM),
-      env: { UPLOAD_MAX_FILE_MB: '1', UPLOAD_MAX_FILES: '12' },
+      env: { UPLOAD_MAX_FILE_MB: '1', UPLOAD_MAX_DOSSIER_MB: '2', UPLOAD_MAX_FILES: '12' },
     });
     business = await login(t.app, 'business@demo.gov.vn');
     citizen = await login(t.app, 'citizen@demo.gov.vn');
@@ -244,6 +244,18 @@ describe('filing dossiers online', () => {
     assert.equal(tooBig.status, 413);
     assert.match(tooBig.text, /Tệp bang-cap-scan\.pdf vượt quá dung lượng cho phép \(1 MB mỗi tệp\)/);
 
+    const almost = Buffer.concat([samplePdf(), Buffer.alloc(900 * 1024, 0x20)]);
+    const tooMuch = await sendDossierForm(
+      business,
+      '/procedures/BQL-LD-02/file',
+      permitFields,
+      permitFiles().map((f) =>
+        ['qualification', 'passport', 'criminal-record'].includes(f.field) ? { ...f, content: almost } : f,
+      ),
+    );
+    assert.equal(tooMuch.status, 413, 'three files under the per-file limit but over the dossier limit');
+    assert.match(tooMuch.text, /Tổng dung lượng hồ sơ vượt quá 2 MB/);
+
     const empty = await sendDossierForm(
       business,
       '/procedures/BQL-LD-02/file',
@@ -286,7 +298,7 @@ describe('filing dossiers online', () => {
     });
     assert.equal(again.headers.location, a.headers.location);
     assert.equal(await dossierCount(), rows + 1);
-    const id = (await t.deps.db('dossiers').where({ idempotency_key: key }).first()).id;
+    const id = (await t.deps.db('dossiers').where('idempotency_key', 'like', `%:${key}`).first()).id;
     assert.equal((await t.deps.db('dossier_files').where({ dossier_id: id })).length, 7);
     const referenced = new Set(
       (await t.deps.db('dossier_files').select('stored_path')).map(

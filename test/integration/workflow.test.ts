@@ -192,7 +192,7 @@ describe('the workflow: receiving, review, approval, with the legal clock', () =
     assert.equal(missing.status, 422, 'the papers to supplement must be named');
     const asked = await act('specialist', code, 'request_supplement', {
       reason: 'Bản sao hộ chiếu bị mờ, đề nghị nộp lại.',
-      papers: ['passport'],
+      papers: ['passport', 'application'],
     });
     assert.equal(asked.status, 200, JSON.stringify(asked.body));
     assert.equal(asked.body.status, 'SUPPLEMENT_REQUESTED');
@@ -220,13 +220,14 @@ describe('the workflow: receiving, review, approval, with the legal clock', () =
     const wrongPaper = await applicant
       .post(`/my/dossiers/${encodeURIComponent(code)}/resubmit`)
       .field('_csrf', pageToken)
-      .attach('application', samplePdf('new'), 'don.pdf');
+      .attach('photo', samplePng(), 'anh-moi.png');
     assert.equal(wrongPaper.status, 303);
     assert.equal((await dossier(code)).status, 'SUPPLEMENT_REQUESTED', 'only the papers asked for');
     const resubmitted = await applicant
       .post(`/my/dossiers/${encodeURIComponent(code)}/resubmit`)
       .field('_csrf', pageToken)
-      .attach('passport', samplePdf('Ho chieu ro net'), 'ho-chieu-moi.pdf');
+      .attach('passport', samplePdf('Ho chieu ro net'), 'ho-chieu-moi.pdf')
+      .attach('application', samplePdf('Don moi'), 'don-moi.pdf');
     assert.equal(resubmitted.status, 303);
     const resumed = await dossier(code);
     assert.equal(resumed.status, 'IN_REVIEW', 'back to the officer and step that asked');
@@ -236,9 +237,12 @@ describe('the workflow: receiving, review, approval, with the legal clock', () =
       'Friday 09:00 plus 32 working hours',
     );
     assert.equal(resumed.pausedAt, null);
+    const files = await t.deps.repos.dossiers.files(resumed.id);
+    assert.equal(files.filter((f) => f.paperCode === 'passport').length, 2, 'the old file stays on record');
     assert.equal(
-      (await t.deps.repos.dossiers.files(resumed.id)).filter((f) => f.paperCode === 'passport').length,
+      files.filter((f) => f.paperCode === 'application').length,
       2,
+      'a one-file paper is replaced',
     );
     const specialist = (await t.deps.db('users').where({ email: 'specialist@demo.gov.vn' }).first()) as {
       id: number;
@@ -287,6 +291,8 @@ describe('the workflow: receiving, review, approval, with the legal clock', () =
     await act('specialist', code, 'propose_approval');
     // Each approver saw the same version of the dossier and clicks.
     const version = (await dossier(code)).version;
+    const byReception = await act('reception', code, 'refuse', { reason: 'Không đồng ý.', version });
+    assert.equal(byReception.status, 403, 'only the approver decides a reviewed dossier');
     const results = await Promise.all(
       Array.from({ length: 20 }, () => act('approver', code, 'approve', { version })),
     );

@@ -153,12 +153,14 @@ export class SubmitDossier {
     const { deps } = this;
     const user = input.submitter;
     const counter = input.counterApplicant;
-    // At the counter the dossier has no account yet: the key is the officer's own.
-    const key =
-      input.idempotencyKey && counter ? `counter:${user.id}:${input.idempotencyKey}` : input.idempotencyKey;
+    // A retried submission with the same key finds the dossier the first one made. The key is the
+    // submitter's own: the applicant's account, or at the counter the officer's.
+    const key = input.idempotencyKey
+      ? `${counter ? 'counter' : 'user'}:${user.id}:${input.idempotencyKey}`
+      : null;
     const owner = counter ? null : user.id;
     if (key) {
-      const earlier = await deps.dossiers.findByIdempotencyKey(owner, key);
+      const earlier = await deps.dossiers.findByIdempotencyKey(key);
       if (earlier && earlier.status !== 'DRAFT') return { dossier: earlier, replayed: true };
     }
 
@@ -295,7 +297,7 @@ export class SubmitDossier {
     } catch (err) {
       // The same key raced in from a second request: answer with the dossier the first one made.
       if (key && isUniqueViolation(err)) {
-        const earlier = await deps.dossiers.findByIdempotencyKey(owner, key);
+        const earlier = await deps.dossiers.findByIdempotencyKey(key);
         if (earlier && earlier.status !== 'DRAFT') return { dossier: earlier, replayed: true };
       }
       throw err;

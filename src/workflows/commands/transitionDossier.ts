@@ -11,7 +11,7 @@ import { AppError, ConflictError, ForbiddenError, NotFoundError, ValidationError
 import type { FileStore } from '../../files/fileStore';
 import type { RequestContext } from '../../services/auditContext';
 import type { CalendarService } from '../../services/calendarService';
-import { checkPapers } from '../../services/dossierForm';
+import { checkPapers, isRealDate } from '../../services/dossierForm';
 import type { ProcedureDefinition } from '../../services/procedureDefinition';
 import { parseInput } from '../../services/validation';
 import type { WorkingCalendar } from '../../services/workingCalendar';
@@ -21,6 +21,7 @@ import {
   type ActorRole,
   type Audience,
   budgetShare,
+  rolesFor,
   type WorkflowDefinition,
 } from '../engine';
 import { fileRows, papersToCheck, type Upload } from './submitDossier';
@@ -79,7 +80,7 @@ const inputSchema = (action: ActionDef) =>
           .positive({ error: 'v.assignee' })
       : z.any().optional(),
     newDueDate: action.requires.includes('newDueDate')
-      ? z.string({ error: 'v.required' }).regex(/^\d{4}-\d{2}-\d{2}$/, { error: 'v.date' })
+      ? z.string({ error: 'v.required' }).refine(isRealDate, { error: 'v.date' })
       : z.any().optional(),
   });
 
@@ -141,7 +142,8 @@ export class TransitionDossier {
   }
 
   private mayTake(a: ActionDef, roles: readonly ActorRole[], actor: User, d: Dossier): boolean {
-    const via = a.roles.filter((r) => roles.includes(r));
+    const allowed = a.from.includes(d.status) ? rolesFor(a, d.status) : a.roles;
+    const via = allowed.filter((r) => roles.includes(r));
     if (via.length === 0) return false;
     // A specialist acts only on their own dossiers; another role that may take the action is enough.
     if (a.assigneeOnly && via.every((r) => r === 'SPECIALIST')) return d.assigneeUserId === actor.id;
@@ -186,7 +188,7 @@ export class TransitionDossier {
       await deps.dossiers.addEvent(trx, dossier.id, {
         occurredAt: now,
         actorUserId: t.actor.id,
-        actorRole: roles.find((r) => action.roles.includes(r))!,
+        actorRole: roles.find((r) => rolesFor(action, dossier.status).includes(r))!,
         action: action.name,
         fromStatus: dossier.status,
         toStatus: effects.to,
@@ -273,7 +275,9 @@ export class TransitionDossier {
         const uploads = t.uploads ?? [];
         if (uploads.some((u) => !allowed.includes(u.paperCode)))
           throw new ValidationError({ _papers: 'upload.notRequested' });
-        const kept = await this.deps.dossiers.files(d.id);
+        // A new file for a paper asked for replaces the old ones in the check (they stay on record).
+        const replaced = new Set(uploads.map((u) => u.paperCode));
+        const kept = (await this.deps.dossiers.files(d.id)).filter((f) => !replaced.has(f.paperCode));
         const problems = checkPapers(def, papersToCheck(kept, uploads), true);
         if (Object.keys(problems.errors).length > 0)
           throw new ValidationError(problems.errors, problems.params);
