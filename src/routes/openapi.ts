@@ -1,4 +1,5 @@
 import { FIELD_TYPES, PAPER_TYPES } from '../services/procedureDefinition';
+import { WORKFLOW_ACTIONS } from '../workflows/engine';
 
 /** The OpenAPI description of API v1, served at /api/v1/openapi.json. Names follow CONTRACT.md. */
 export function openApiDocument(baseUrl: string) {
@@ -226,6 +227,75 @@ export function openApiDocument(baseUrl: string) {
             '404': errorResponse('Unknown procedure'),
             '413': errorResponse('A file, or the dossier, is too large, or too many files'),
             '422': errorResponse('Fields or papers are not valid: error.fields names each'),
+          },
+        },
+      },
+      '/dossiers/{code}/actions/{action}': {
+        post: {
+          summary: 'Take a workflow action on a dossier (an officer of its agency, or its applicant)',
+          security: [{ bearer: [] }],
+          parameters: [
+            { name: 'code', in: 'path', required: true, schema: { type: 'string' } },
+            {
+              name: 'action',
+              in: 'path',
+              required: true,
+              schema: { type: 'string', enum: WORKFLOW_ACTIONS },
+            },
+          ],
+          requestBody: {
+            required: false,
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    reason: { type: 'string', maxLength: 2000 },
+                    papers: {
+                      type: 'array',
+                      items: { type: 'string' },
+                      description: 'paper codes to supplement',
+                    },
+                    assignee: { type: 'integer', description: 'user id of a specialist of the agency' },
+                    newDueDate: {
+                      type: 'string',
+                      format: 'date',
+                      description: 'extend: the new appointment day',
+                    },
+                    version: {
+                      type: 'integer',
+                      description: 'the dossier version the client saw; 409 if it changed',
+                    },
+                  },
+                },
+              },
+            },
+          },
+          responses: {
+            '200': {
+              description: 'The new status',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    properties: {
+                      code: { type: 'string' },
+                      status: { type: 'string' },
+                      version: { type: 'integer' },
+                      dueAt: { type: ['string', 'null'], format: 'date-time' },
+                      paused: { type: 'boolean' },
+                    },
+                  },
+                },
+              },
+            },
+            '401': errorResponse('No or bad token'),
+            '403': errorResponse('Not this user’s to take'),
+            '404': errorResponse('No such dossier or action'),
+            '409': errorResponse(
+              'The dossier changed meanwhile, or the action is not possible in its status',
+            ),
+            '422': errorResponse('What the action needs is missing or not valid'),
           },
         },
       },

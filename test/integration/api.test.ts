@@ -69,7 +69,13 @@ describe('API v1', () => {
     const res = await request(t.app).get('/api/v1/openapi.json');
     assert.equal(res.status, 200);
     assert.equal(res.body.openapi, '3.1.0');
-    for (const p of ['/tokens', '/procedures', '/dossiers', '/dossiers/{code}'])
+    for (const p of [
+      '/tokens',
+      '/procedures',
+      '/dossiers',
+      '/dossiers/{code}',
+      '/dossiers/{code}/actions/{action}',
+    ])
       assert.ok(res.body.paths[p], p);
   });
 
