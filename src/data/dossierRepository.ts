@@ -191,6 +191,43 @@ export interface DossierListItem {
   updatedAt: Date;
 }
 
+/** The columns of a dossier in a list, with its procedure's names. */
+const LIST_COLUMNS = [
+  'd.id',
+  'd.code',
+  'd.status',
+  'p.code as procedure_code',
+  'pv.name',
+  'pv.name_en',
+  'd.due_at',
+  'd.submitted_at',
+  'd.updated_at',
+];
+
+interface ListRow {
+  id: number;
+  code: string | null;
+  status: string;
+  procedure_code: string;
+  name: string;
+  name_en: string;
+  due_at: unknown;
+  submitted_at: unknown;
+  updated_at: unknown;
+}
+
+const toListItem = (r: ListRow): DossierListItem => ({
+  id: Number(r.id),
+  code: r.code,
+  status: r.status as DossierStatus,
+  procedureCode: r.procedure_code,
+  procedureName: r.name,
+  procedureNameEn: r.name_en,
+  dueAt: toDateOrNull(r.due_at),
+  submittedAt: toDateOrNull(r.submitted_at),
+  updatedAt: toDate(r.updated_at),
+});
+
 export interface InboxFilter {
   agencyId: number;
   status?: DossierStatus;
@@ -446,46 +483,16 @@ export class DossierRepository {
         { column: 'd.id', order: 'asc' },
       ])
       .limit(limit)
-      .select(
-        'd.id',
-        'd.code',
-        'd.status',
-        'd.version',
-        'd.applicant',
-        'd.assignee_user_id',
-        'p.code as procedure_code',
-        'pv.name',
-        'pv.name_en',
-        'd.due_at',
-        'd.submitted_at',
-        'd.updated_at',
-      )) as {
-      id: number;
-      code: string | null;
-      status: string;
+      .select([...LIST_COLUMNS, 'd.version', 'd.applicant', 'd.assignee_user_id'])) as (ListRow & {
       version: number;
       applicant: string;
       assignee_user_id: number | null;
-      procedure_code: string;
-      name: string;
-      name_en: string;
-      due_at: unknown;
-      submitted_at: unknown;
-      updated_at: unknown;
-    }[];
+    })[];
     return rows.map((r) => ({
-      id: Number(r.id),
-      code: r.code,
-      status: r.status as DossierStatus,
+      ...toListItem(r),
       version: Number(r.version),
       applicantName: (JSON.parse(r.applicant) as ApplicantSnapshot).name,
       assigneeUserId: r.assignee_user_id === null ? null : Number(r.assignee_user_id),
-      procedureCode: r.procedure_code,
-      procedureName: r.name,
-      procedureNameEn: r.name_en,
-      dueAt: toDateOrNull(r.due_at),
-      submittedAt: toDateOrNull(r.submitted_at),
-      updatedAt: toDate(r.updated_at),
     }));
   }
 
@@ -500,37 +507,7 @@ export class DossierRepository {
         { column: 'd.id', order: 'desc' },
       ])
       .limit(limit)
-      .select(
-        'd.id',
-        'd.code',
-        'd.status',
-        'p.code as procedure_code',
-        'pv.name',
-        'pv.name_en',
-        'd.due_at',
-        'd.submitted_at',
-        'd.updated_at',
-      )) as {
-      id: number;
-      code: string | null;
-      status: string;
-      procedure_code: string;
-      name: string;
-      name_en: string;
-      due_at: unknown;
-      submitted_at: unknown;
-      updated_at: unknown;
-    }[];
-    return rows.map((r) => ({
-      id: Number(r.id),
-      code: r.code,
-      status: r.status as DossierStatus,
-      procedureCode: r.procedure_code,
-      procedureName: r.name,
-      procedureNameEn: r.name_en,
-      dueAt: toDateOrNull(r.due_at),
-      submittedAt: toDateOrNull(r.submitted_at),
-      updatedAt: toDate(r.updated_at),
-    }));
+      .select(LIST_COLUMNS)) as ListRow[];
+    return rows.map(toListItem);
   }
 }

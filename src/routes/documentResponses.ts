@@ -9,7 +9,7 @@ import { renderReceipt } from '../documents/receiptDocument';
 import { NotFoundError } from '../errors';
 import { translator } from '../i18n/messages';
 import type { DossierView } from '../services/dossierService';
-import { timeLimitText } from './presenters';
+import { NOTICE_EVENTS, type NoticeKind, timeLimitText } from './presenters';
 
 /** Administrative documents are Vietnamese whatever language the reader chose for the pages. */
 const vi = translator('vi');
@@ -61,15 +61,6 @@ export async function sendReceipt(res: Response, deps: Deps, view: DossierView):
   });
   sendPdf(res, pdf, `giay-tiep-nhan-${d.code}.pdf`);
 }
-
-export const NOTICE_KINDS = ['supplement', 'refusal', 'apology'] as const;
-export type NoticeKind = (typeof NOTICE_KINDS)[number];
-
-export const NOTICE_EVENTS: Record<NoticeKind, string> = {
-  supplement: 'request_supplement',
-  refusal: 'refuse',
-  apology: 'extend',
-};
 
 /** A one-stop notice (mẫu 02, 03, 04) of a dossier, from the event that made it: the latest supplement
  * request, the refusal, or the latest extension. 404 when the dossier has no such event. */

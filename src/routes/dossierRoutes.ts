@@ -13,9 +13,16 @@ import { paperErrorKey } from '../services/dossierForm';
 import type { DossierView } from '../services/dossierService';
 import { localText } from '../services/procedureDefinition';
 import { handleForm } from './forms';
-import { NOTICE_EVENTS, NOTICE_KINDS, sendNotice, sendReceipt } from './documentResponses';
+import { sendNotice, sendReceipt } from './documentResponses';
 import { parseMultipart, UploadError, uploadsOf, type MultipartBody } from './multipart';
-import { agencyName, dossierErrors, presentProcedure, timeLimitText, presentTimeline } from './presenters';
+import {
+  agencyName,
+  dossierErrors,
+  presentProcedure,
+  timeLimitText,
+  presentContents,
+  NOTICE_KINDS,
+} from './presenters';
 
 const PREFILL: Record<string, (u: User) => string | null> = {
   fullName: (u) => u.fullName,
@@ -248,27 +255,8 @@ export function dossierRoutes(deps: Deps): Router {
       procedure: localText(def.name, req.lang),
       timeLimit: timeLimitText(req.t, def.timeLimit),
       applicant: view.dossier.applicant,
-      form: def.fields.map((f) => {
-        const raw = view.dossier.formData[f.name];
-        const option = f.options?.find((o) => o.value === raw);
-        return {
-          label: localText(f.label, req.lang),
-          value: option ? localText(option.label, req.lang) : (raw ?? ''),
-        };
-      }),
-      papers: view.files.map((f) => ({
-        id: f.id,
-        name: f.originalName,
-        paper: localText(
-          def.papers.find((p) => p.code === f.paperCode)?.name ?? { vi: f.paperCode, en: f.paperCode },
-          req.lang,
-        ),
-        size: f.size,
-        sha256: f.sha256,
-      })),
-      timeline: presentTimeline(req.t, view, agencyName(req.lang, agency)),
+      ...presentContents(req, view, agencyName(req.lang, agency)),
       supplement: supplementOf(req, view),
-      notices: NOTICE_KINDS.filter((k) => view.events.some((e) => e.action === NOTICE_EVENTS[k])),
       mayWithdraw: (await deps.commands.transitionDossier.actionsFor(req.user!, view.dossier)).some(
         (a) => a.name === 'withdraw',
       ),

@@ -8,7 +8,7 @@ import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '.
 import { assertCsrfToken } from '../middleware/csrf';
 import { counterApplicantSchema } from '../services/accountSchemas';
 import { parseInput } from '../services/validation';
-import { NOTICE_EVENTS, NOTICE_KINDS, sendNotice, sendReceipt } from './documentResponses';
+import { sendNotice, sendReceipt } from './documentResponses';
 import { parseMultipart, UploadError, uploadsOf } from './multipart';
 import { requireRole } from '../middleware/auth';
 import { requestContext } from '../middleware/requestContext';
@@ -16,7 +16,14 @@ import type { DossierView } from '../services/dossierService';
 import { localText } from '../services/procedureDefinition';
 import { DOSSIER_STATUSES } from '../workflows/dossierStatus';
 import { sendPaper } from './dossierRoutes';
-import { agencyName, dossierErrors, presentProcedure, timeLimitText, presentTimeline } from './presenters';
+import {
+  agencyName,
+  dossierErrors,
+  presentProcedure,
+  timeLimitText,
+  presentContents,
+  NOTICE_KINDS,
+} from './presenters';
 
 const HOUR = 3_600_000;
 
@@ -134,27 +141,7 @@ export function officerRoutes(deps: Deps): Router {
         pausedAt: d.pausedAt,
         overdue: !!d.dueAt && !d.pausedAt && d.dueAt.getTime() < now.getTime() && !d.completedAt,
         applicant: d.applicant,
-        form: def.fields.map((f) => {
-          const raw = d.formData[f.name];
-          const option = f.options?.find((o) => o.value === raw);
-          return {
-            label: localText(f.label, req.lang),
-            value: option ? localText(option.label, req.lang) : (raw ?? ''),
-          };
-        }),
-        files: view.files.map((f) => ({
-          id: f.id,
-          name: f.originalName,
-          contentType: f.contentType,
-          paper: localText(
-            def.papers.find((p) => p.code === f.paperCode)?.name ?? { vi: f.paperCode, en: f.paperCode },
-            req.lang,
-          ),
-          size: f.size,
-          sha256: f.sha256,
-        })),
-        timeline: presentTimeline(req.t, view, agencyName(req.lang, agency)),
-        notices: NOTICE_KINDS.filter((k) => view.events.some((e) => e.action === NOTICE_EVENTS[k])),
+        ...presentContents(req, view, agencyName(req.lang, agency)),
       },
       actions: actions.map((a) => ({ name: a.name, requires: a.requires })),
       papers: def.papers.map((p) => ({ code: p.code, name: localText(p.name, req.lang) })),

@@ -7,6 +7,16 @@ import type { Translate } from '../i18n/messages';
 import { paperErrorKey } from '../services/dossierForm';
 import { localText, type ProcedureDefinition, type TimeLimitLike } from '../services/procedureDefinition';
 
+/** The one-stop notices a dossier can have (mẫu 02, 03, 04), each made by one kind of event. */
+export const NOTICE_KINDS = ['supplement', 'refusal', 'apology'] as const;
+export type NoticeKind = (typeof NOTICE_KINDS)[number];
+
+export const NOTICE_EVENTS: Record<NoticeKind, string> = {
+  supplement: 'request_supplement',
+  refusal: 'refuse',
+  apology: 'extend',
+};
+
 export function agencyName(lang: string, a: Pick<Agency, 'name' | 'nameEn'> | undefined): string {
   return a ? (lang === 'en' ? a.nameEn : a.name) : '';
 }
@@ -110,4 +120,33 @@ export function presentTimeline(t: Translate, view: DossierView, agency: string)
       dueAt: due,
     };
   });
+}
+
+/** What a dossier holds, as its pages show it: the declared fields (options by their label), the papers
+ * with their sizes and hashes, its history, and the notices it has. */
+export function presentContents(req: Request, view: DossierView, agency: string) {
+  const def = view.procedure.definition;
+  return {
+    form: def.fields.map((f) => {
+      const raw = view.dossier.formData[f.name];
+      const option = f.options?.find((o) => o.value === raw);
+      return {
+        label: localText(f.label, req.lang),
+        value: option ? localText(option.label, req.lang) : (raw ?? ''),
+      };
+    }),
+    papers: view.files.map((f) => ({
+      id: f.id,
+      name: f.originalName,
+      contentType: f.contentType,
+      paper: localText(
+        def.papers.find((p) => p.code === f.paperCode)?.name ?? { vi: f.paperCode, en: f.paperCode },
+        req.lang,
+      ),
+      size: f.size,
+      sha256: f.sha256,
+    })),
+    timeline: presentTimeline(req.t, view, agency),
+    notices: NOTICE_KINDS.filter((k) => view.events.some((e) => e.action === NOTICE_EVENTS[k])),
+  };
 }

@@ -1,16 +1,13 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
 import { FixedClock } from '../../src/clock';
 import { createSmtpMailer } from '../../src/services/mailer';
 import { OutboxWorker } from '../../src/services/outboxWorker';
 import { samplePdf, samplePng } from '../helpers/fixtures';
+import { downloadPdfText } from '../helpers/pdfTools';
 import { SmtpCapture } from '../helpers/smtpCapture';
-import { type Agent, DEMO_PASSWORD, login, postForm, startTestApp, type TestApp } from '../helpers/testApp';
+import { DEMO_PASSWORD, login, postForm, startTestApp, type TestApp } from '../helpers/testApp';
 
 // Monday 23 November 2026, 09:00 in Vietnam.
 const MONDAY_9AM = '2026-11-23T02:00:00.000Z';
@@ -38,27 +35,6 @@ const PAPERS = [
   'passport',
   'demand-approval',
 ];
-
-/** Downloads a PDF and answers its text, after checking it with qpdf. */
-async function pdfText(agent: Agent, url: string): Promise<string> {
-  const res = await agent
-    .get(url)
-    .buffer(true)
-    .parse((r, cb) => {
-      const chunks: Buffer[] = [];
-      r.on('data', (c: Buffer) => chunks.push(c));
-      r.on('end', () => cb(null, Buffer.concat(chunks)));
-    });
-  assert.equal(res.status, 200, url);
-  const file = path.join(os.tmpdir(), `notice-${process.pid}-${Date.now()}.pdf`);
-  fs.writeFileSync(file, res.body as Buffer);
-  try {
-    assert.doesNotMatch(execFileSync('qpdf', ['--check', file], { encoding: 'utf8' }), /WARNING/);
-    return execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' }).replace(/\s+/g, ' ');
-  } finally {
-    fs.rmSync(file, { force: true });
-  }
-}
 
 describe('the workflow: receiving, review, approval, with the legal clock', () => {
   let t: TestApp;
@@ -204,7 +180,7 @@ describe('the workflow: receiving, review, approval, with the legal clock', () =
     const page = await applicant.get(`/my/dossiers/${encodeURIComponent(code)}`);
     assert.match(page.text, /Bản sao hộ chiếu bị mờ/);
     assert.match(page.text, /32 giờ làm việc còn lại/);
-    const notice = await pdfText(
+    const notice = await downloadPdfText(
       applicant,
       `/my/dossiers/${encodeURIComponent(code)}/notices/supplement.pdf`,
     );
@@ -263,7 +239,7 @@ describe('the workflow: receiving, review, approval, with the legal clock', () =
     });
     assert.equal(refused.body.status, 'REFUSED');
     assert.equal((await act('reception', a, 'accept')).status, 409, 'nothing moves a closed dossier');
-    const refusal = await pdfText(
+    const refusal = await downloadPdfText(
       await login(t.app, 'reception@demo.gov.vn'),
       `/desk/dossiers/${encodeURIComponent(a)}/notices/refusal.pdf`,
     );
@@ -368,7 +344,7 @@ describe('the workflow: receiving, review, approval, with the legal clock', () =
     const ev = (await t.deps.repos.dossiers.events(d.id)).pop()!;
     assert.equal(ev.action, 'extend');
     assert.equal(ev.details.previousDueAt, '2026-11-30T02:00:00.000Z');
-    const apology = await pdfText(
+    const apology = await downloadPdfText(
       await login(t.app, 'business@demo.gov.vn'),
       `/my/dossiers/${encodeURIComponent(code)}/notices/apology.pdf`,
     );

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { assertIncludes, assertQpdfClean, extractText, pageCount, run } from '../helpers/pdfTools';
 import {
   renderApologyNotice,
   renderRefusalNotice,
@@ -77,32 +77,6 @@ async function toFile(pdf: Promise<Buffer>): Promise<string> {
   const file = path.join(workDir, `notice-${fileCount}.pdf`);
   fs.writeFileSync(file, await pdf);
   return file;
-}
-
-function run(command: string, args: string[]): string {
-  return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-/** qpdf exits 0 only for a clean file (3 means warnings), and execFileSync throws on anything else. */
-function assertQpdfClean(file: string): void {
-  const output = run('qpdf', ['--check', file]);
-  assert.doesNotMatch(output, /WARNING/);
-  assert.match(output, /No syntax or stream encoding errors found/);
-}
-
-/** The text as a reader's tools extract it, with line breaks and column gaps folded to single spaces. */
-function extractText(file: string): string {
-  return run('pdftotext', ['-layout', file, '-']).normalize('NFC').replace(/\s+/g, ' ');
-}
-
-function assertIncludes(text: string, expected: string): void {
-  assert.ok(text.includes(expected), `expected "${expected}" in: ${text}`);
-}
-
-function pageCount(file: string): number {
-  const match = /^Pages:\s+(\d+)$/m.exec(run('pdfinfo', [file]));
-  assert.ok(match, 'pdfinfo prints a page count');
-  return Number(match[1]);
 }
 
 function assertOnlyEmbeddedDejaVu(file: string): void {
