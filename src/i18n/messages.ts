@@ -494,6 +494,11 @@ export const vi = {
   'notifications.none': 'Chưa có thông báo.',
   'notifications.markRead': 'Đánh dấu tất cả là đã đọc',
   'notifications.unread': 'Chưa đọc',
+  'desk.attachment': 'Tệp đính kèm (PDF)',
+  'desk.attachmentOf': 'Tệp kèm theo: {action}',
+  'v.attachmentNone': 'Thao tác này không nhận tệp đính kèm.',
+  'v.attachmentRequired': 'Vui lòng đính kèm tệp PDF.',
+  'v.attachmentPdf': 'Tệp đính kèm phải là PDF (tối đa 5 tệp).',
 } as const;
 
 export type MessageKey = keyof typeof vi;
@@ -993,6 +998,11 @@ export const en: Record<MessageKey, string> = {
   'notifications.none': 'No notifications yet.',
   'notifications.markRead': 'Mark all as read',
   'notifications.unread': 'Unread',
+  'desk.attachment': 'Attachment (PDF)',
+  'desk.attachmentOf': 'Attached to: {action}',
+  'v.attachmentNone': 'This action takes no attachment.',
+  'v.attachmentRequired': 'Please attach a PDF.',
+  'v.attachmentPdf': 'Attachments must be PDFs (at most 5).',
 };
 
 export const LANGUAGES = ['vi', 'en'] as const;

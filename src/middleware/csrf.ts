@@ -9,6 +9,7 @@ const MULTIPART_ROUTES: readonly RegExp[] = [
   /^\/my\/drafts\/\d+$/,
   /^\/my\/dossiers\/[^/]+\/resubmit$/,
   /^\/desk\/intake\/[^/]+$/,
+  /^\/desk\/dossiers\/[^/]+\/actions\/[a-z_]+$/,
 ];
 
 /** The JSON API authenticates with bearer tokens only, never the session cookie, so it needs none. */

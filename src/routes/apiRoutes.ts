@@ -211,14 +211,23 @@ export function apiRoutes(deps: Deps): Router {
     authenticate,
     express.json({ limit: '50kb' }),
     async (req, res) => {
-      const body = (req.body ?? {}) as Record<string, unknown>;
+      // JSON, or multipart when the action carries an attachment (a PDF in the part named "attachment").
+      let body = (req.body ?? {}) as Record<string, unknown>;
+      let uploads: ReturnType<typeof uploadsOf> = [];
+      if (req.is('multipart/form-data') === 'multipart/form-data') {
+        const form = await parseMultipart(req, deps.files.papers, deps.config.uploads, deps.clock.now());
+        body = form.fields;
+        uploads = uploadsOf(form);
+      }
+      const version = typeof body.version === 'string' ? Number(body.version) : body.version;
       const d = await deps.commands.transitionDossier.run(
         {
           actor: req.apiUser!,
           code: String(req.params.code),
           action: String(req.params.action),
           input: body,
-          expectedVersion: typeof body.version === 'number' ? body.version : undefined,
+          uploads,
+          expectedVersion: typeof version === 'number' && Number.isSafeInteger(version) ? version : undefined,
         },
         requestContext(req),
       );

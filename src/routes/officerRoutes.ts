@@ -9,6 +9,7 @@ import { assertCsrfToken } from '../middleware/csrf';
 import { counterApplicantSchema } from '../services/accountSchemas';
 import { parseInput } from '../services/validation';
 import { sendNotice, sendReceipt } from './documentResponses';
+import type { Upload } from '../workflows/commands/submitDossier';
 import { parseMultipart, UploadError, uploadsOf } from './multipart';
 import { requireRole } from '../middleware/auth';
 import { requestContext } from '../middleware/requestContext';
@@ -143,7 +144,7 @@ export function officerRoutes(deps: Deps): Router {
         applicant: d.applicant,
         ...presentContents(req, view, agencyName(req.lang, agency)),
       },
-      actions: actions.map((a) => ({ name: a.name, requires: a.requires })),
+      actions: actions.map((a) => ({ name: a.name, requires: a.requires, attachment: a.attachment ?? null })),
       papers: def.papers.map((p) => ({ code: p.code, name: localText(p.name, req.lang) })),
       specialists: specialists.map((u) => ({ id: u.id, name: u.fullName })),
       errors,
@@ -268,7 +269,20 @@ export function officerRoutes(deps: Deps): Router {
   });
 
   router.post('/desk/dossiers/:code/actions/:action', async (req, res) => {
-    const body = (req.body ?? {}) as Record<string, unknown>;
+    // An action with an attachment comes as multipart, its CSRF token checked before the file is kept.
+    let body = (req.body ?? {}) as Record<string, unknown>;
+    let uploads: Upload[] = [];
+    if (req.is('multipart/form-data') === 'multipart/form-data') {
+      const form = await parseMultipart(
+        req,
+        deps.files.papers,
+        deps.config.uploads,
+        deps.clock.now(),
+        (fields) => assertCsrfToken(req, Array.isArray(fields._csrf) ? fields._csrf[0] : fields._csrf),
+      );
+      body = form.fields;
+      uploads = uploadsOf(form);
+    }
     const expected = Number(body.version);
     try {
       await deps.commands.transitionDossier.run(
@@ -277,6 +291,7 @@ export function officerRoutes(deps: Deps): Router {
           code: code(req),
           action: String(req.params.action),
           input: body,
+          uploads,
           expectedVersion: Number.isSafeInteger(expected) ? expected : undefined,
         },
         requestContext(req),

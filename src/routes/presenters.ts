@@ -139,10 +139,13 @@ export function presentContents(req: Request, view: DossierView, agency: string)
       id: f.id,
       name: f.originalName,
       contentType: f.contentType,
-      paper: localText(
-        def.papers.find((p) => p.code === f.paperCode)?.name ?? { vi: f.paperCode, en: f.paperCode },
-        req.lang,
-      ),
+      // An officer's attachment is named by its action; a paper by the procedure.
+      paper: f.paperCode.startsWith('attachment:')
+        ? req.t('desk.attachmentOf', { action: req.t(`action.${f.paperCode.slice('attachment:'.length)}`) })
+        : localText(
+            def.papers.find((p) => p.code === f.paperCode)?.name ?? { vi: f.paperCode, en: f.paperCode },
+            req.lang,
+          ),
       size: f.size,
       sha256: f.sha256,
     })),

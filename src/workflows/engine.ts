@@ -39,6 +39,8 @@ export interface ActionDef {
    * one that has been reviewed). Statuses not listed take `roles`. */
   rolesFrom?: Partial<Record<DossierStatus, readonly ActorRole[]>>;
   requires: readonly Requirement[];
+  /** Whether the officer may, or must, attach a PDF to the action (a proposal memo, an appraisal). */
+  attachment?: 'optional' | 'required';
   /** A specialist may take it only on a dossier assigned to them (other roles are not limited). */
   assigneeOnly?: boolean;
   notify: readonly Audience[];

@@ -97,13 +97,33 @@ describe('the workflow: receiving, review, approval, with the legal clock', () =
 
     const specialist = await login(t.app, 'specialist@demo.gov.vn');
     assert.match((await specialist.get('/desk?mine=1')).text, new RegExp(code.replace(/\./g, '\\.')));
+    // The proposal carries the specialist's memo as a PDF, through the multipart action form.
+    const propose = (file: Buffer, name: string) =>
+      specialist.get(page).then((p) =>
+        specialist
+          .post(`${page}/actions/propose_approval`)
+          .field('_csrf', /name="_csrf" value="([^"]+)"/.exec(p.text)![1]!)
+          .field('reason', 'Đủ điều kiện cấp giấy phép.')
+          .attach('attachment', file, name),
+      );
+    const notPdf = await propose(samplePng(), 'to-trinh.png');
+    assert.equal(notPdf.status, 422);
+    assert.match(notPdf.text, /Tệp đính kèm phải là PDF/);
+    assert.equal((await propose(samplePdf('To trinh'), 'to-trinh.pdf')).status, 303);
+    const memo = (await t.deps.repos.dossiers.files((await dossier(code)).id)).find(
+      (f) => f.paperCode === 'attachment:propose_approval',
+    );
+    assert.equal(memo?.originalName, 'to-trinh.pdf');
+    assert.match((await specialist.get(page)).text, /Tệp kèm theo: Trình phê duyệt/);
     assert.equal(
       (
-        await postForm(specialist, page, `${page}/actions/propose_approval`, {
-          reason: 'Đủ điều kiện cấp giấy phép.',
-        })
+        await request(t.app)
+          .post(`/api/v1/dossiers/${encodeURIComponent(code)}/actions/approve`)
+          .set('Authorization', `Bearer ${tokens.approver}`)
+          .attach('attachment', samplePdf(), 'x.pdf')
       ).status,
-      303,
+      422,
+      'approving takes no attachment',
     );
     const approver = await login(t.app, 'approver@demo.gov.vn');
     assert.equal((await postForm(approver, page, `${page}/actions/approve`, {})).status, 303);

@@ -3,7 +3,12 @@ import type { Clock } from '../../clock';
 import type { AgencyRepository } from '../../data/agencyRepository';
 import type { AuditRepository } from '../../data/auditRepository';
 import type { Db } from '../../data/db';
-import type { Dossier, DossierRepository, WorkflowChanges } from '../../data/dossierRepository';
+import type {
+  Dossier,
+  DossierRepository,
+  NewDossierFile,
+  WorkflowChanges,
+} from '../../data/dossierRepository';
 import type { NotificationRepository } from '../../data/notificationRepository';
 import type { ProcedureRepository } from '../../data/procedureRepository';
 import type { User, UserRepository } from '../../data/userRepository';
@@ -183,8 +188,7 @@ export class TransitionDossier {
         now,
       );
       if (!ok) throw new ConflictError();
-      if (t.uploads && t.uploads.length > 0)
-        await deps.dossiers.addFiles(trx, dossier.id, fileRows(t.uploads), now);
+      await deps.dossiers.addFiles(trx, dossier.id, effects.files, now);
       await deps.dossiers.addEvent(trx, dossier.id, {
         occurredAt: now,
         actorUserId: t.actor.id,
@@ -235,9 +239,33 @@ export class TransitionDossier {
     input: { reason?: string; papers?: unknown; assignee?: unknown; newDueDate?: unknown },
     t: TransitionInput,
     now: Date,
-  ): Promise<{ to: DossierStatus; changes: WorkflowChanges; details: Record<string, unknown> }> {
+  ): Promise<{
+    to: DossierStatus;
+    changes: WorkflowChanges;
+    details: Record<string, unknown>;
+    files: NewDossierFile[];
+  }> {
     const details: Record<string, unknown> = {};
     const changes: WorkflowChanges = {};
+    const uploads = t.uploads ?? [];
+    let files = fileRows(uploads);
+    if (action.name !== 'resubmit') {
+      // An officer's attachment: PDFs only, and only where the workflow asks for one.
+      if (uploads.length > 0 && !action.attachment)
+        throw new ValidationError({ attachment: 'v.attachmentNone' });
+      if (action.attachment === 'required' && uploads.length === 0) {
+        throw new ValidationError({ attachment: 'v.attachmentRequired' });
+      }
+      if (
+        uploads.length > 5 ||
+        uploads.some((u) => u.paperCode !== 'attachment' || u.detectedType !== 'pdf')
+      ) {
+        throw new ValidationError({ attachment: 'v.attachmentPdf' });
+      }
+      files = fileRows(uploads.map((u) => ({ ...u, paperCode: `attachment:${action.name}` })));
+      if (uploads.length > 0)
+        details.attachments = uploads.map((u) => ({ name: u.originalName, sha256: u.sha256 }));
+    }
     let to: DossierStatus;
     if (action.to === 'SAME') to = d.status;
     else if (action.to === 'RETURN') {
@@ -272,7 +300,6 @@ export class TransitionDossier {
           .filter((e) => e.action === 'request_supplement')
           .pop();
         const allowed = (asked?.details.papers as string[] | undefined) ?? [];
-        const uploads = t.uploads ?? [];
         if (uploads.some((u) => !allowed.includes(u.paperCode)))
           throw new ValidationError({ _papers: 'upload.notRequested' });
         // A new file for a paper asked for replaces the old ones in the check (they stay on record).
@@ -327,7 +354,7 @@ export class TransitionDossier {
       changes.stepDueAt =
         share > 0 ? calendar.addWorkingMillis(calendar.nextWorkingInstant(now), share * limitMs) : null;
     }
-    return { to, changes, details };
+    return { to, changes, details, files };
   }
 
   /** The procedure's time limit as working milliseconds (for step budgets). */
