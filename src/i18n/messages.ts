@@ -499,6 +499,7 @@ export const vi = {
   'v.attachmentNone': 'Thao tác này không nhận tệp đính kèm.',
   'v.attachmentRequired': 'Vui lòng đính kèm tệp PDF.',
   'v.attachmentPdf': 'Tệp đính kèm phải là PDF (tối đa 5 tệp).',
+  'procedure.requiredColumn': 'Bắt buộc',
 } as const;
 
 export type MessageKey = keyof typeof vi;
@@ -1003,6 +1004,7 @@ export const en: Record<MessageKey, string> = {
   'v.attachmentNone': 'This action takes no attachment.',
   'v.attachmentRequired': 'Please attach a PDF.',
   'v.attachmentPdf': 'Attachments must be PDFs (at most 5).',
+  'procedure.requiredColumn': 'Required',
 };
 
 export const LANGUAGES = ['vi', 'en'] as const;
