@@ -1,4 +1,4 @@
-import type { AgencyLevel } from '../workflows/roles';
+import type { AgencyLevel } from '../domain/roles';
 import { type Db, insertedId } from './db';
 
 export interface Agency {

@@ -1,4 +1,4 @@
-import type { DossierStatus } from '../workflows/dossierStatus';
+import type { DossierStatus } from '../domain/dossierStatus';
 import { type Db, dialectOf, insertedId, toDate, toDateOrNull } from './db';
 
 export interface ApplicantSnapshot {

@@ -1,4 +1,4 @@
-import type { CalendarDay, CalendarDayKind } from '../services/workingCalendar';
+import type { CalendarDay, CalendarDayKind } from '../domain/workingCalendar';
 import { type Db, dialectOf } from './db';
 
 interface HolidayRow {

@@ -1,4 +1,4 @@
-import type { DossierStatus } from '../workflows/dossierStatus';
+import type { DossierStatus } from '../domain/dossierStatus';
 import { type Db, toDate } from './db';
 
 /** Statuses in which the legal clock does not run: not filed yet, finished, or paused while the

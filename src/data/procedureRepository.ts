@@ -1,4 +1,4 @@
-import type { ProcedureDefinition } from '../services/procedureDefinition';
+import type { ProcedureDefinition } from '../domain/procedureDefinition';
 import { type Db, insertedId, toDate } from './db';
 
 /** Lower case without Vietnamese diacritics (đ -> d), for searches typed either way. */

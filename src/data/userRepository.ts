@@ -1,4 +1,4 @@
-import type { AccountKind, OfficerRole } from '../workflows/roles';
+import type { AccountKind, OfficerRole } from '../domain/roles';
 import { type Db, insertedId, toDate, toDateOrNull } from './db';
 
 export const ACCOUNT_STATUSES = ['ACTIVE', 'DISABLED'] as const;

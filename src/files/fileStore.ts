@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { PaperType } from '../services/procedureDefinition';
+import type { PaperType } from '../domain/procedureDefinition';
 
 export interface StoredFile {
   /** Path under the store's root, with forward slashes; never built from a name the client sent. */

@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { ForbiddenError } from '../errors';
-import type { AccountKind, OfficerRole } from '../workflows/roles';
+import type { AccountKind, OfficerRole } from '../domain/roles';
 
 /** Only a local path may be a redirect target after login, never another site. */
 export function safeNextPath(value: unknown): string {

@@ -7,7 +7,7 @@ import { requireRole } from '../middleware/auth';
 import { requestContext } from '../middleware/requestContext';
 import { isHolidayYear, weekdayOf } from '../services/holidayService';
 import { isSystemAdmin } from '../services/officerService';
-import { CALENDAR_DAY_KINDS } from '../services/workingCalendar';
+import { CALENDAR_DAY_KINDS } from '../domain/workingCalendar';
 import { handleForm } from './forms';
 
 const OFFICER_FIELDS = [

@@ -5,7 +5,7 @@ import { AppError, LoginThrottledError, NotFoundError, ValidationError } from '.
 import { translator } from '../i18n/messages';
 import { requestContext } from '../middleware/requestContext';
 import type { DossierView } from '../services/dossierService';
-import { localText } from '../services/procedureDefinition';
+import { localText } from '../domain/procedureDefinition';
 import { parseMultipart, uploadsOf } from './multipart';
 import { openApiDocument } from './openapi';
 import { dossierErrors } from './presenters';

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { Deps } from '../container';
-import { localText } from '../services/procedureDefinition';
+import { localText } from '../domain/procedureDefinition';
 import { agencyName, presentProcedure, presentTimeline } from './presenters';
 
 const catalogueQuery = z.object({

@@ -11,7 +11,7 @@ import { assertCsrfToken } from '../middleware/csrf';
 import { requestContext } from '../middleware/requestContext';
 import { paperErrorKey } from '../services/dossierForm';
 import type { DossierView } from '../services/dossierService';
-import { localText } from '../services/procedureDefinition';
+import { localText } from '../domain/procedureDefinition';
 import { handleForm } from './forms';
 import { sendNotice, sendReceipt } from './documentResponses';
 import { parseMultipart, UploadError, uploadsOf, type MultipartBody } from './multipart';

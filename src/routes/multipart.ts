@@ -3,7 +3,7 @@ import busboy from 'busboy';
 import type { Request } from 'express';
 import { AppError } from '../errors';
 import { FileTooLargeError, type FileStore, type StoredFile } from '../files/fileStore';
-import type { Upload } from '../workflows/commands/submitDossier';
+import type { Upload } from '../services/dossierForm';
 
 export interface UploadLimits {
   fileBytes: number;

@@ -9,13 +9,13 @@ import { assertCsrfToken } from '../middleware/csrf';
 import { counterApplicantSchema } from '../services/accountSchemas';
 import { parseInput } from '../services/validation';
 import { sendNotice, sendReceipt } from './documentResponses';
-import type { Upload } from '../workflows/commands/submitDossier';
+import type { Upload } from '../services/dossierForm';
 import { parseMultipart, UploadError, uploadsOf } from './multipart';
 import { requireRole } from '../middleware/auth';
 import { requestContext } from '../middleware/requestContext';
 import type { DossierView } from '../services/dossierService';
-import { localText } from '../services/procedureDefinition';
-import { DOSSIER_STATUSES } from '../workflows/dossierStatus';
+import { localText } from '../domain/procedureDefinition';
+import { DOSSIER_STATUSES } from '../domain/dossierStatus';
 import { sendPaper } from './dossierRoutes';
 import {
   agencyName,

@@ -1,4 +1,4 @@
-import { FIELD_TYPES, PAPER_TYPES } from '../services/procedureDefinition';
+import { FIELD_TYPES, PAPER_TYPES } from '../domain/procedureDefinition';
 import { WORKFLOW_ACTIONS } from '../workflows/engine';
 
 /** The OpenAPI description of API v1, served at /api/v1/openapi.json. Names follow CONTRACT.md. */

@@ -5,7 +5,7 @@ import type { ValidationError } from '../errors';
 import type { DossierView } from '../services/dossierService';
 import type { Translate } from '../i18n/messages';
 import { paperErrorKey } from '../services/dossierForm';
-import { localText, type ProcedureDefinition, type TimeLimitLike } from '../services/procedureDefinition';
+import { localText, type ProcedureDefinition, type TimeLimitLike } from '../domain/procedureDefinition';
 
 /** The one-stop notices a dossier can have (mẫu 02, 03, 04), each made by one kind of event. */
 export const NOTICE_KINDS = ['supplement', 'refusal', 'apology'] as const;

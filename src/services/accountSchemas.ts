@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { checkCitizenId, normalisePhone, normaliseTaxCode } from './identityNumbers';
 import { checkPassword } from './passwordPolicy';
-import { OFFICER_ROLES } from '../workflows/roles';
+import { OFFICER_ROLES } from '../domain/roles';
 
 // Every message is an i18n key (v.*), translated where it is shown.
 const text = (max: number) =>

@@ -1,6 +1,6 @@
 import type { Clock } from '../clock';
 import type { HolidayRepository } from '../data/holidayRepository';
-import { DEFAULT_WORKING_TIME, WorkingCalendar, type WorkingTimeSettings } from './workingCalendar';
+import { DEFAULT_WORKING_TIME, WorkingCalendar, type WorkingTimeSettings } from '../domain/workingCalendar';
 
 /** The working-time calendar from the holiday table. Cached briefly so that a deadline does not cost a
  * query, and so that an administrator's edit reaches every web process within the cache time. */

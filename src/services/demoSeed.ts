@@ -3,7 +3,7 @@ import type { AgencyRepository, NewAgency } from '../data/agencyRepository';
 import type { AuditRepository } from '../data/auditRepository';
 import type { Db } from '../data/db';
 import type { NewUser, UserRepository } from '../data/userRepository';
-import type { OfficerRole } from '../workflows/roles';
+import type { OfficerRole } from '../domain/roles';
 import type { PasswordHasher } from './passwordHasher';
 
 export const DEMO_PASSWORD = 'Demo@12345';

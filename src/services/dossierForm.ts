@@ -1,5 +1,7 @@
+import type { ApplicantSnapshot, DossierFile, NewDossierFile } from '../data/dossierRepository';
+import type { User } from '../data/userRepository';
 import { checkCitizenId, normalisePhone, normaliseTaxCode } from './identityNumbers';
-import type { FieldDef, PaperDef, PaperType, ProcedureDefinition } from './procedureDefinition';
+import type { FieldDef, PaperDef, PaperType, ProcedureDefinition } from '../domain/procedureDefinition';
 
 export type FormValue = string | number | null;
 export type FormData = Record<string, FormValue>;
@@ -161,4 +163,63 @@ export function paperTypeOf(contentType: string): PaperType | null {
     default:
       return null;
   }
+}
+
+/** A file already written to the file store for this request. */
+export interface Upload {
+  paperCode: string;
+  originalName: string;
+  relPath: string;
+  size: number;
+  sha256: string;
+  detectedType: 'pdf' | 'jpg' | 'png' | null;
+  contentType: string;
+}
+
+/** Who applies, as the dossier keeps it: the account's details at the time of filing. */
+export function applicantSnapshot(user: User): ApplicantSnapshot {
+  if (user.kind === 'BUSINESS') {
+    return {
+      kind: 'BUSINESS',
+      name: user.companyName ?? user.fullName,
+      idLabel: 'Mã số thuế',
+      idNumber: user.taxCode ?? '',
+      representative: user.fullName,
+      email: user.email,
+      phone: user.phone,
+    };
+  }
+  return {
+    kind: 'CITIZEN',
+    name: user.fullName,
+    idLabel: 'Số định danh cá nhân',
+    idNumber: user.citizenId ?? '',
+    representative: null,
+    email: user.email,
+    phone: user.phone,
+  };
+}
+
+/** Rows for the files of a request, as the repository stores them. */
+export function fileRows(uploads: readonly Upload[]): NewDossierFile[] {
+  return uploads.map((u) => ({
+    paperCode: u.paperCode,
+    originalName: u.originalName,
+    storedPath: u.relPath,
+    contentType: u.contentType,
+    size: u.size,
+    sha256: u.sha256,
+  }));
+}
+
+/** The papers of a dossier to check: those it keeps and those just uploaded. */
+export function papersToCheck(kept: readonly DossierFile[], uploads: readonly Upload[]): PaperFile[] {
+  return [
+    ...kept.map((f) => ({
+      paperCode: f.paperCode,
+      originalName: f.originalName,
+      detectedType: paperTypeOf(f.contentType),
+    })),
+    ...uploads,
+  ];
 }

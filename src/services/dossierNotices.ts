@@ -2,17 +2,33 @@ import type { Db } from '../data/db';
 import type { Dossier } from '../data/dossierRepository';
 import type { OutboxRepository } from '../data/outboxRepository';
 import { formatDateTime, translator } from '../i18n/messages';
-import type { EnqueueNotices, Outgoing } from '../workflows/commands/transitionDossier';
 
 const vi = translator('vi');
+
+/** One person to tell of a transition, and what. */
+export interface Outgoing {
+  /** The applicant (links to their dossier page) or an officer (links to the desk). */
+  toApplicant: boolean;
+  userId: number;
+  email: string;
+  messageKey: string;
+  params: Record<string, string | number>;
+}
+
+/** Delivery of notices, inside the transition's transaction (the outbox). */
+export type EnqueueNotices = (
+  trx: Db,
+  dossier: Dossier,
+  notices: readonly Outgoing[],
+  now: Date,
+) => Promise<void>;
 
 /** The email for one notice of a transition: Vietnamese, with the status, the due date and a link. */
 export function noticeEmail(n: Outgoing, d: Dossier, baseUrl: string) {
   const subject = vi(n.messageKey, n.params);
-  const link =
-    n.audience === 'APPLICANT'
-      ? `${baseUrl}/my/dossiers/${encodeURIComponent(d.code ?? '')}`
-      : `${baseUrl}/desk/dossiers/${encodeURIComponent(d.code ?? '')}`;
+  const link = n.toApplicant
+    ? `${baseUrl}/my/dossiers/${encodeURIComponent(d.code ?? '')}`
+    : `${baseUrl}/desk/dossiers/${encodeURIComponent(d.code ?? '')}`;
   const lines = [
     subject + '.',
     '',

@@ -16,8 +16,14 @@ import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '.
 import type { AuditRepository } from '../data/auditRepository';
 import type { RequestContext } from './auditContext';
 import type { FileStore } from '../files/fileStore';
-import { applicantSnapshot, fileRows, papersToCheck, type Upload } from '../workflows/commands/submitDossier';
-import { checkPapers, draftFormData } from './dossierForm';
+import {
+  applicantSnapshot,
+  checkPapers,
+  draftFormData,
+  fileRows,
+  papersToCheck,
+  type Upload,
+} from './dossierForm';
 
 export interface DossierView {
   dossier: Dossier;

@@ -9,7 +9,7 @@ import type { RequestContext } from './auditContext';
 import type { CalendarService } from './calendarService';
 import { isAgencyAdmin, isSystemAdmin } from './officerService';
 import { parseInput } from './validation';
-import { CALENDAR_DAY_KINDS, type CalendarDay, DEFAULT_WORKING_TIME } from './workingCalendar';
+import { CALENDAR_DAY_KINDS, type CalendarDay, DEFAULT_WORKING_TIME } from '../domain/workingCalendar';
 
 export const HOLIDAY_MIN_YEAR = 2000;
 export const HOLIDAY_MAX_YEAR = 2100;

@@ -4,7 +4,7 @@ import type { AuditRepository } from '../data/auditRepository';
 import { type Db, isUniqueViolation } from '../data/db';
 import { type User, type UserRepository, withoutSecret } from '../data/userRepository';
 import { ForbiddenError, NotFoundError, ValidationError } from '../errors';
-import { OFFICER_ROLES, type OfficerRole } from '../workflows/roles';
+import { OFFICER_ROLES, type OfficerRole } from '../domain/roles';
 import { officerCreateSchema, officerUpdateSchema } from './accountSchemas';
 import type { RequestContext } from './auditContext';
 import type { PasswordHasher } from './passwordHasher';

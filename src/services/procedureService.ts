@@ -4,7 +4,7 @@ import type { AuditRepository } from '../data/auditRepository';
 import type { Db } from '../data/db';
 import type { CatalogueFilter, ProcedureRepository, ProcedureVersion } from '../data/procedureRepository';
 import { NotFoundError } from '../errors';
-import { checkDefinition } from './procedureDefinition';
+import { checkDefinition } from '../domain/procedureDefinition';
 
 export class ProcedureService {
   constructor(

@@ -1,6 +1,6 @@
-import type { DossierStatus } from './dossierStatus';
-import { DOSSIER_STATUSES } from './dossierStatus';
-import { OFFICER_ROLES, type OfficerRole } from './roles';
+import type { DossierStatus } from '../domain/dossierStatus';
+import { DOSSIER_STATUSES } from '../domain/dossierStatus';
+import { OFFICER_ROLES, type OfficerRole } from '../domain/roles';
 
 /** Who takes an action: an officer role, or the applicant who owns the dossier. */
 export type ActorRole = OfficerRole | 'APPLICANT';

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { FixedClock } from '../../src/clock';
 import { insertedId } from '../../src/data/db';
 import type { EmailPayload } from '../../src/data/outboxRepository';
-import type { DossierStatus } from '../../src/workflows/dossierStatus';
+import type { DossierStatus } from '../../src/domain/dossierStatus';
 import { JobScheduler } from '../../src/services/jobScheduler';
 import { startTestApp, type TestApp } from '../helpers/testApp';
 

@@ -5,7 +5,7 @@ import {
   DEFAULT_WORKING_TIME,
   WorkingCalendar,
   type WorkingTimeSettings,
-} from '../../src/services/workingCalendar';
+} from '../../src/domain/workingCalendar';
 
 const HOUR = 3_600_000;
 const DAY_OF_WORK = 8 * HOUR;

@@ -1,4 +1,4 @@
-import type { ProcedureDefinition } from '../procedureDefinition';
+import type { ProcedureDefinition } from '../../domain/procedureDefinition';
 
 /** A certified copy of a civil-status extract (birth, marriage or death registration) at a commune. */
 export const civilStatusExtract: ProcedureDefinition = {

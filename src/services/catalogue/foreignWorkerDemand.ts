@@ -1,4 +1,4 @@
-import type { ProcedureDefinition } from '../procedureDefinition';
+import type { ProcedureDefinition } from '../../domain/procedureDefinition';
 
 /** The four kinds of foreign worker the labour rules name; both labour procedures use them. */
 export const FOREIGN_WORKER_POSITIONS = [

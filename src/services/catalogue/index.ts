@@ -1,4 +1,4 @@
-import type { ProcedureDefinition } from '../procedureDefinition';
+import type { ProcedureDefinition } from '../../domain/procedureDefinition';
 import { civilStatusExtract } from './civilStatusExtract';
 import { foreignWorkerDemand } from './foreignWorkerDemand';
 import { workPermit } from './workPermit';

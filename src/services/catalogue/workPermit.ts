@@ -1,4 +1,4 @@
-import type { ProcedureDefinition } from '../procedureDefinition';
+import type { ProcedureDefinition } from '../../domain/procedureDefinition';
 import { FOREIGN_WORKER_POSITIONS } from './foreignWorkerDemand';
 
 /** Work permit for a foreign worker employed by a business in an industrial zone. */

@@ -3,13 +3,7 @@ import type { Clock } from '../../clock';
 import type { AgencyRepository } from '../../data/agencyRepository';
 import type { AuditRepository } from '../../data/auditRepository';
 import { type Db, isUniqueViolation } from '../../data/db';
-import type {
-  ApplicantSnapshot,
-  Dossier,
-  DossierFile,
-  DossierRepository,
-  NewDossierFile,
-} from '../../data/dossierRepository';
+import type { ApplicantSnapshot, Dossier, DossierRepository } from '../../data/dossierRepository';
 import type { ProcedureRepository, ProcedureVersion } from '../../data/procedureRepository';
 import type { User } from '../../data/userRepository';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../errors';
@@ -18,23 +12,14 @@ import type { RequestContext } from '../../services/auditContext';
 import { type CalendarService, vietnamDayStamp } from '../../services/calendarService';
 import { budgetShare, type WorkflowDefinition } from '../engine';
 import {
+  applicantSnapshot,
   checkFormData,
   checkPapers,
   type FieldProblems,
-  type PaperFile,
-  paperTypeOf,
+  fileRows,
+  papersToCheck,
+  type Upload,
 } from '../../services/dossierForm';
-
-/** A file already written to the file store for this request. */
-export interface Upload {
-  paperCode: string;
-  originalName: string;
-  relPath: string;
-  size: number;
-  sha256: string;
-  detectedType: 'pdf' | 'jpg' | 'png' | null;
-  contentType: string;
-}
 
 export interface SubmitDossierInput {
   /** Who files: the applicant online, or the reception officer at the counter. */
@@ -63,53 +48,6 @@ export function newLookupSecret(): string {
   let s = '';
   for (let i = 0; i < 8; i++) s += SECRET_ALPHABET[randomInt(SECRET_ALPHABET.length)];
   return s;
-}
-
-export function applicantSnapshot(user: User): ApplicantSnapshot {
-  if (user.kind === 'BUSINESS') {
-    return {
-      kind: 'BUSINESS',
-      name: user.companyName ?? user.fullName,
-      idLabel: 'Mã số thuế',
-      idNumber: user.taxCode ?? '',
-      representative: user.fullName,
-      email: user.email,
-      phone: user.phone,
-    };
-  }
-  return {
-    kind: 'CITIZEN',
-    name: user.fullName,
-    idLabel: 'Số định danh cá nhân',
-    idNumber: user.citizenId ?? '',
-    representative: null,
-    email: user.email,
-    phone: user.phone,
-  };
-}
-
-/** Rows for the files of a request, as the repository stores them. */
-export function fileRows(uploads: readonly Upload[]): NewDossierFile[] {
-  return uploads.map((u) => ({
-    paperCode: u.paperCode,
-    originalName: u.originalName,
-    storedPath: u.relPath,
-    contentType: u.contentType,
-    size: u.size,
-    sha256: u.sha256,
-  }));
-}
-
-/** The papers of a dossier to check: those it keeps and those just uploaded. */
-export function papersToCheck(kept: readonly DossierFile[], uploads: readonly Upload[]): PaperFile[] {
-  return [
-    ...kept.map((f) => ({
-      paperCode: f.paperCode,
-      originalName: f.originalName,
-      detectedType: paperTypeOf(f.contentType),
-    })),
-    ...uploads,
-  ];
 }
 
 function merge(a: FieldProblems, b: FieldProblems): FieldProblems {

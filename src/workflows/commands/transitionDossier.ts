@@ -16,11 +16,12 @@ import { AppError, ConflictError, ForbiddenError, NotFoundError, ValidationError
 import type { FileStore } from '../../files/fileStore';
 import type { RequestContext } from '../../services/auditContext';
 import type { CalendarService } from '../../services/calendarService';
-import { checkPapers, isRealDate } from '../../services/dossierForm';
-import type { ProcedureDefinition } from '../../services/procedureDefinition';
+import type { EnqueueNotices, Outgoing } from '../../services/dossierNotices';
+import { checkPapers, fileRows, isRealDate, papersToCheck, type Upload } from '../../services/dossierForm';
+import type { ProcedureDefinition } from '../../domain/procedureDefinition';
 import { parseInput } from '../../services/validation';
-import type { WorkingCalendar } from '../../services/workingCalendar';
-import type { DossierStatus } from '../dossierStatus';
+import type { WorkingCalendar } from '../../domain/workingCalendar';
+import type { DossierStatus } from '../../domain/dossierStatus';
 import {
   type ActionDef,
   type ActorRole,
@@ -29,7 +30,6 @@ import {
   rolesFor,
   type WorkflowDefinition,
 } from '../engine';
-import { fileRows, papersToCheck, type Upload } from './submitDossier';
 
 export interface TransitionInput {
   actor: User;
@@ -42,22 +42,6 @@ export interface TransitionInput {
   /** The dossier version the person saw; a later change by someone else answers 409. */
   expectedVersion?: number;
 }
-
-export interface Outgoing {
-  audience: Audience;
-  userId: number;
-  email: string;
-  messageKey: string;
-  params: Record<string, string | number>;
-}
-
-/** Delivery of notices, inside the transaction (the outbox); set once the outbox exists. */
-export type EnqueueNotices = (
-  trx: Db,
-  dossier: Dossier,
-  notices: readonly Outgoing[],
-  now: Date,
-) => Promise<void>;
 
 class ActionNotFoundError extends AppError {
   constructor() {
@@ -382,7 +366,13 @@ export class TransitionDossier {
     const add = (audience: Audience, users: { id: number; email: string }[]) => {
       for (const u of users) {
         if (!out.some((o) => o.userId === u.id))
-          out.push({ audience, userId: u.id, email: u.email, messageKey: `notice.${action.name}`, params });
+          out.push({
+            toApplicant: audience === 'APPLICANT',
+            userId: u.id,
+            email: u.email,
+            messageKey: `notice.${action.name}`,
+            params,
+          });
       }
     };
     for (const audience of action.notify) {
