@@ -9,7 +9,7 @@ import { ForbiddenError, NotFoundError, ValidationError } from '../errors';
 import { requireKind } from '../middleware/auth';
 import { assertCsrfToken } from '../middleware/csrf';
 import { requestContext } from '../middleware/requestContext';
-import { paperErrorKey } from '../services/dossierForm';
+import { paperErrorKey, type Upload } from '../services/dossierForm';
 import type { DossierView } from '../services/dossierService';
 import { localText } from '../domain/procedureDefinition';
 import { handleForm } from './forms';
@@ -312,52 +312,49 @@ export function dossierRoutes(deps: Deps): Router {
     await sendReceipt(res, deps, await deps.dossiers.mine(req.user!, codeParam(req)));
   });
 
+  /** An applicant's own action on the dossier page: done, or back to the page with the first problem
+   * named (nothing was stored). */
+  const applicantAction = async (
+    req: Request,
+    res: Response,
+    action: 'withdraw' | 'resubmit',
+    read: () => Promise<{ input: Record<string, unknown>; uploads: Upload[] }>,
+  ) => {
+    const back = `/my/dossiers/${encodeURIComponent(codeParam(req))}`;
+    try {
+      const { input, uploads } = await read();
+      await deps.commands.transitionDossier.run(
+        { actor: req.user!, code: codeParam(req), action, input, uploads },
+        requestContext(req),
+      );
+      req.session.flash = { kind: 'success', key: `done.${action}` };
+    } catch (err) {
+      if (!(err instanceof ValidationError) && !(err instanceof UploadError && err.status !== 403)) throw err;
+      const [field, key] = Object.entries(
+        err instanceof ValidationError ? err.fieldErrors : { _: err.messageKey },
+      )[0]!;
+      const params =
+        err instanceof ValidationError
+          ? err.messageParams[field]
+          : (err.details as Record<string, string | number>);
+      req.session.flash = { kind: 'error', key, params };
+    }
+    res.redirect(303, back);
+  };
+
   router.post('/my/dossiers/:code/actions/withdraw', async (req, res) => {
-    await deps.commands.transitionDossier.run(
-      {
-        actor: req.user!,
-        code: codeParam(req),
-        action: 'withdraw',
-        input: req.body as Record<string, unknown>,
-      },
-      requestContext(req),
-    );
-    req.session.flash = { kind: 'success', key: 'done.withdraw' };
-    res.redirect(303, `/my/dossiers/${encodeURIComponent(codeParam(req))}`);
+    await applicantAction(req, res, 'withdraw', async () => ({
+      input: req.body as Record<string, unknown>,
+      uploads: [],
+    }));
   });
 
   // The supplement: the applicant sends the papers asked for; the legal clock resumes.
   router.post('/my/dossiers/:code/resubmit', async (req, res) => {
-    const back = `/my/dossiers/${encodeURIComponent(codeParam(req))}`;
-    try {
+    await applicantAction(req, res, 'resubmit', async () => {
       const body = await readForm(req);
-      await deps.commands.transitionDossier.run(
-        {
-          actor: req.user!,
-          code: codeParam(req),
-          action: 'resubmit',
-          input: body.fields,
-          uploads: uploadsOf(body),
-        },
-        requestContext(req),
-      );
-      req.session.flash = { kind: 'success', key: 'done.resubmit' };
-      res.redirect(303, back);
-    } catch (err) {
-      if (err instanceof ValidationError || (err instanceof UploadError && err.status !== 403)) {
-        // Back to the dossier, with the first problem named; nothing was stored.
-        const [field, key] = Object.entries(
-          err instanceof ValidationError ? err.fieldErrors : { _: err.messageKey },
-        )[0]!;
-        const params =
-          err instanceof ValidationError
-            ? err.messageParams[field]
-            : (err.details as Record<string, string | number>);
-        req.session.flash = { kind: 'error', key, params };
-        return res.redirect(303, back);
-      }
-      throw err;
-    }
+      return { input: body.fields, uploads: uploadsOf(body) };
+    });
   });
 
   router.get('/my/dossiers/:code/files/:fileId', async (req, res) => {

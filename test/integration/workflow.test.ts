@@ -268,6 +268,11 @@ describe('the workflow: receiving, review, approval, with the legal clock', () =
 
     const b = await file();
     const applicant = await login(t.app, 'business@demo.gov.vn');
+    const page = `/my/dossiers/${encodeURIComponent(b)}`;
+    const noReason = await postForm(applicant, page, `${page}/actions/withdraw`, { reason: '' });
+    assert.equal(noReason.status, 303);
+    assert.match((await applicant.get(page)).text, /Vui lòng nhập thông tin này/);
+    assert.equal((await dossier(b)).status, 'SUBMITTED', 'a withdrawal needs a reason');
     const res = await postForm(
       applicant,
       `/my/dossiers/${encodeURIComponent(b)}`,
