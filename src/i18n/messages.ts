@@ -500,6 +500,11 @@ export const vi = {
   'v.attachmentRequired': 'Vui lòng đính kèm tệp PDF.',
   'v.attachmentPdf': 'Tệp đính kèm phải là PDF (tối đa 5 tệp).',
   'procedure.requiredColumn': 'Bắt buộc',
+  'signing.wrongPin': 'Mã PIN không đúng.',
+  'signing.pinTooShort': 'Mã PIN phải có ít nhất {minLength} ký tự.',
+  'signing.signerKeyInvalid': 'Khóa ký không dùng được: {reason}.',
+  'signing.keyEnvelopeInvalid': 'Khóa ký lưu trên hệ thống bị hỏng; vui lòng báo quản trị hệ thống.',
+  'signing.certificateRequestInvalid': 'Yêu cầu cấp chứng thư số không hợp lệ: {reason}.',
 } as const;
 
 export type MessageKey = keyof typeof vi;
@@ -1005,6 +1010,11 @@ export const en: Record<MessageKey, string> = {
   'v.attachmentRequired': 'Please attach a PDF.',
   'v.attachmentPdf': 'Attachments must be PDFs (at most 5).',
   'procedure.requiredColumn': 'Required',
+  'signing.wrongPin': 'The PIN is wrong.',
+  'signing.pinTooShort': 'The PIN must have at least {minLength} characters.',
+  'signing.signerKeyInvalid': 'The signing key cannot be used: {reason}.',
+  'signing.keyEnvelopeInvalid': 'The stored signing key is damaged; please tell the system administrator.',
+  'signing.certificateRequestInvalid': 'The certificate request is invalid: {reason}.',
 };
 
 export const LANGUAGES = ['vi', 'en'] as const;
