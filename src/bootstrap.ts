@@ -4,7 +4,7 @@ import { buildDeps, type Deps } from './container';
 import { createDb, migrateToLatest } from './data/db';
 import { createLogger, type Logger } from './logger';
 import { SHIPPED_PROCEDURES } from './services/catalogue';
-import { seedDemoData } from './services/demoSeed';
+import { seedDemoCertificates, seedDemoData } from './services/demoSeed';
 
 /** Opens the database, migrates it, seeds demo data when allowed, and builds the dependencies. */
 export async function bootstrap(
@@ -19,6 +19,7 @@ export async function bootstrap(
     const deps = buildDeps(config, db, opts.clock ?? systemClock, logger);
     if (config.seedDemoData && (await seedDemoData({ db, ...deps.repos }, deps.hasher, deps.clock))) {
       for (const def of SHIPPED_PROCEDURES) await deps.procedures.publish(def, null);
+      await seedDemoCertificates({ pki: deps.pki, ...deps.repos });
       logger.info('demo data seeded into an empty database');
     }
     return deps;

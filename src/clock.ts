@@ -28,6 +28,7 @@ export interface VietnamTimeParts {
   day: string;
   hour: string;
   minute: string;
+  second: string;
 }
 
 // Stored times are UTC; people read them in Vietnam time, whatever zone the server runs in.
@@ -38,6 +39,7 @@ const VIETNAM_CLOCK = new Intl.DateTimeFormat('en-GB', {
   day: '2-digit',
   hour: '2-digit',
   minute: '2-digit',
+  second: '2-digit',
   hourCycle: 'h23',
 });
 
@@ -52,5 +54,6 @@ export function vietnamTimeParts(d: Date): VietnamTimeParts {
     day: part('day'),
     hour: part('hour'),
     minute: part('minute'),
+    second: part('second'),
   };
 }

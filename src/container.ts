@@ -15,6 +15,10 @@ import { ProcedureRepository } from './data/procedureRepository';
 import { DbSessionStore } from './data/sessionStore';
 import { FileStore } from './files/fileStore';
 import { LoginAttemptRepository } from './data/loginAttemptRepository';
+import { CertificateRepository } from './data/certificateRepository';
+import { ResultRepository } from './data/resultRepository';
+import { PkiService } from './services/pkiService';
+import { ResultService } from './services/resultService';
 import { UserRepository } from './data/userRepository';
 import type { Logger } from './logger';
 import { AccountService } from './services/accountService';
@@ -52,8 +56,12 @@ export interface Deps {
     holidays: HolidayRepository;
     apiTokens: ApiTokenRepository;
     notifications: NotificationRepository;
+    certificates: CertificateRepository;
+    results: ResultRepository;
   };
-  files: { papers: FileStore };
+  files: { papers: FileStore; results: FileStore };
+  pki: PkiService;
+  results: ResultService;
   accounts: AccountService;
   officers: OfficerService;
   apiTokens: ApiTokenService;
@@ -86,9 +94,32 @@ export function buildDeps(config: Config, db: Db, clock: Clock, logger: Logger):
     holidays: new HolidayRepository(db),
     apiTokens: new ApiTokenRepository(db),
     notifications: new NotificationRepository(db),
+    certificates: new CertificateRepository(db),
+    results: new ResultRepository(db),
   };
   const throttle = new LoginThrottle(repos.loginAttempts, clock);
-  const files = { papers: new FileStore(path.join(config.storageDir, 'papers')) };
+  const files = {
+    papers: new FileStore(path.join(config.storageDir, 'papers')),
+    results: new FileStore(path.join(config.storageDir, 'results')),
+  };
+  const pki = new PkiService({
+    db,
+    certificates: repos.certificates,
+    audit: repos.audit,
+    clock,
+    storageDir: config.storageDir,
+    trustedRootsFile: config.trustedRootsFile,
+  });
+  const results = new ResultService({
+    results: repos.results,
+    agencies: repos.agencies,
+    pki,
+    store: files.results,
+    papers: files.papers,
+    clock,
+    publicBaseUrl: config.publicBaseUrl,
+    tsaUrl: config.tsaUrl,
+  });
   const calendars = new CalendarService(repos.holidays, clock);
   // A broken workflow definition stops the portal here, saying what is wrong.
   const workflows = loadWorkflows();
@@ -113,8 +144,11 @@ export function buildDeps(config: Config, db: Db, clock: Clock, logger: Logger):
     calendars,
     papers: files.papers,
     workflows,
+    results,
   });
   return {
+    pki,
+    results,
     config,
     db,
     clock,

@@ -43,3 +43,10 @@ export function registerFonts(doc: PDFKit.PDFDocument): void {
 export function fontFileReadCount(): number {
   return fileReads;
 }
+
+/** The TTF bytes of one font, from the same per-process cache; signature appearances embed subsets of it. */
+export function fontBuffer(font: DocumentFont): Buffer {
+  const buffer = loadFonts().get(font);
+  if (!buffer) throw new TypeError(`unknown document font ${String(font)}`);
+  return buffer;
+}

@@ -1,3 +1,4 @@
+import { sendResult } from './documentResponses';
 import express, { type NextFunction, type Request, type Response, Router } from 'express';
 import type { Deps } from '../container';
 import type { User } from '../data/userRepository';
@@ -204,6 +205,12 @@ export function apiRoutes(deps: Deps): Router {
     const view = await deps.dossiers.readable(req.apiUser!, String(req.params.code));
     if (!view) throw new NotFoundError('dossier.notFound');
     res.json(await present(req, view));
+  });
+
+  router.get('/dossiers/:code/result', authenticate, async (req, res) => {
+    const view = await deps.dossiers.readable(req.apiUser!, String(req.params.code));
+    if (!view) throw new NotFoundError('dossier.notFound');
+    await sendResult(res, deps, view);
   });
 
   router.post(

@@ -1,3 +1,5 @@
+import { NotFoundError } from '../errors';
+import { resultSummary, sendResult } from './documentResponses';
 import { Router } from 'express';
 import { z } from 'zod';
 import type { Deps } from '../container';
@@ -47,6 +49,15 @@ export function catalogueRoutes(deps: Deps): Router {
     });
   });
 
+  // The result with the receipt's code and secret, for an applicant without an account.
+  router.get('/lookup/result.pdf', async (req, res) => {
+    const code = typeof req.query.code === 'string' ? req.query.code.trim().slice(0, 64) : '';
+    const secret = typeof req.query.secret === 'string' ? req.query.secret.trim().slice(0, 32) : '';
+    const view = code && secret ? await deps.dossiers.lookup(code, secret) : undefined;
+    if (!view) throw new NotFoundError('dossier.notFound');
+    await sendResult(res, deps, view);
+  });
+
   router.get('/lookup', async (req, res) => {
     const code = typeof req.query.code === 'string' ? req.query.code.trim().slice(0, 64) : '';
     const secret = typeof req.query.secret === 'string' ? req.query.secret.trim().slice(0, 32) : '';
@@ -64,6 +75,7 @@ export function catalogueRoutes(deps: Deps): Router {
           submittedAt: view.dossier.submittedAt,
           dueAt: view.dossier.dueAt,
           timeline: presentTimeline(req.t, view, agencyName(req.lang, agency)),
+          result: await resultSummary(deps, view.dossier.id),
         };
       } else notFound = true;
     }

@@ -110,3 +110,31 @@ export async function sendNotice(
   }
   sendPdf(res, pdf, `${kind}-${d.code}.pdf`);
 }
+
+/** What the pages show of a dossier's result: its number and date, and where to download and verify it. */
+export async function resultSummary(deps: Deps, dossierId: number) {
+  const result = await deps.results.issued(dossierId);
+  if (!result) return null;
+  return {
+    kind: result.kind,
+    status: result.status,
+    symbol: result.symbol,
+    issuedAt: result.issuedAt,
+    sha256: result.finalSha256,
+    verifyPath: `/verify/r/${result.publicId}`,
+  };
+}
+
+/** The issued result of a dossier (only the final, sealed file; never the approver's draft). */
+export async function sendResult(res: Response, deps: Deps, view: DossierView): Promise<void> {
+  const result = await deps.results.issued(view.dossier.id);
+  if (!result) throw new NotFoundError('result.notIssued');
+  const pdf = await deps.results.file(result);
+  res.set({
+    'Content-Type': 'application/pdf',
+    'Content-Disposition': `attachment; filename="${deps.results.fileName(result, view.dossier.code!)}"`,
+    'Cache-Control': 'private, no-store',
+    'X-Content-SHA256': result.finalSha256!,
+  });
+  res.send(pdf);
+}

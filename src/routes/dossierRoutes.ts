@@ -13,7 +13,7 @@ import { paperErrorKey, type Upload } from '../services/dossierForm';
 import type { DossierView } from '../services/dossierService';
 import { localText } from '../domain/procedureDefinition';
 import { handleForm } from './forms';
-import { sendNotice, sendReceipt } from './documentResponses';
+import { resultSummary, sendNotice, sendReceipt, sendResult } from './documentResponses';
 import { parseMultipart, UploadError, uploadsOf, type MultipartBody } from './multipart';
 import {
   agencyName,
@@ -256,6 +256,7 @@ export function dossierRoutes(deps: Deps): Router {
       timeLimit: timeLimitText(req.t, def.timeLimit),
       applicant: view.dossier.applicant,
       ...presentContents(req, view, agencyName(req.lang, agency)),
+      result: await resultSummary(deps, view.dossier.id),
       supplement: supplementOf(req, view),
       mayWithdraw: (await deps.commands.transitionDossier.actionsFor(req.user!, view.dossier)).some(
         (a) => a.name === 'withdraw',
@@ -306,6 +307,25 @@ export function dossierRoutes(deps: Deps): Router {
     const kind = NOTICE_KINDS.find((k) => k === req.params.kind);
     if (!kind) throw new NotFoundError();
     await sendNotice(res, deps, await deps.dossiers.mine(req.user!, codeParam(req)), kind);
+  });
+
+  router.get('/my/dossiers/:code/result.pdf', async (req, res) => {
+    await sendResult(res, deps, await deps.dossiers.mine(req.user!, codeParam(req)));
+  });
+
+  router.get('/my/results', async (req, res) => {
+    const items = await deps.repos.results.issuedForApplicant(req.user!.id);
+    res.render('pages/citizen/my-results', {
+      title: req.t('results.title'),
+      items: items.map((r) => ({
+        code: r.dossierCode,
+        symbol: r.symbol,
+        kind: r.kind,
+        status: r.status,
+        issuedAt: r.issuedAt,
+        verifyPath: `/verify/r/${r.publicId}`,
+      })),
+    });
   });
 
   router.get('/my/dossiers/:code/receipt.pdf', async (req, res) => {

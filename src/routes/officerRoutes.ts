@@ -4,11 +4,11 @@ import { z } from 'zod';
 import type { Deps } from '../container';
 import { randomUUID } from 'node:crypto';
 import type { ProcedureVersion } from '../data/procedureRepository';
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors';
+import { AppError, ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors';
 import { assertCsrfToken } from '../middleware/csrf';
 import { counterApplicantSchema } from '../services/accountSchemas';
 import { parseInput } from '../services/validation';
-import { sendNotice, sendReceipt } from './documentResponses';
+import { resultSummary, sendNotice, sendReceipt, sendResult } from './documentResponses';
 import type { Upload } from '../services/dossierForm';
 import { parseMultipart, UploadError, uploadsOf } from './multipart';
 import { requireRole } from '../middleware/auth';
@@ -143,6 +143,7 @@ export function officerRoutes(deps: Deps): Router {
         overdue: !!d.dueAt && !d.pausedAt && d.dueAt.getTime() < now.getTime() && !d.completedAt,
         applicant: d.applicant,
         ...presentContents(req, view, agencyName(req.lang, agency)),
+        result: await resultSummary(deps, d.id),
       },
       actions: actions.map((a) => ({ name: a.name, requires: a.requires, attachment: a.attachment ?? null })),
       papers: def.papers.map((p) => ({ code: p.code, name: localText(p.name, req.lang) })),
@@ -153,6 +154,15 @@ export function officerRoutes(deps: Deps): Router {
   };
 
   const code = (req: Request) => String(req.params.code);
+  const SIGNING_ERRORS = new Set([
+    'WRONG_PIN',
+    'KEY_LOCKED',
+    'NO_CERTIFICATE',
+    'CERTIFICATE_UNUSABLE',
+    'NO_SIGNED_RESULT',
+    'SIGNING_FAILED',
+    'TIMESTAMP_FAILED',
+  ]);
 
   router.get('/desk/dossiers/:code', async (req, res) => {
     await dossierPage(req, res, await deps.dossiers.forOfficer(req.user!, code(req)));
@@ -166,6 +176,10 @@ export function officerRoutes(deps: Deps): Router {
     const kind = NOTICE_KINDS.find((k) => k === req.params.kind);
     if (!kind) throw new NotFoundError();
     await sendNotice(res, deps, await deps.dossiers.forOfficer(req.user!, code(req)), kind);
+  });
+
+  router.get('/desk/dossiers/:code/result.pdf', async (req, res) => {
+    await sendResult(res, deps, await deps.dossiers.forOfficer(req.user!, String(req.params.code)));
   });
 
   router.get('/desk/dossiers/:code/receipt.pdf', async (req, res) => {
@@ -312,6 +326,24 @@ export function officerRoutes(deps: Deps): Router {
       if (err instanceof ConflictError) {
         res.locals.flash = { kind: 'error', text: req.t(err.messageKey) };
         return dossierPage(req, res, view, 409);
+      }
+      // A signature that could not be made (wrong PIN, no usable certificate, locked key): the dossier
+      // did not move; say why beside the PIN. The PIN itself is never sent back into the form.
+      if (err instanceof AppError && SIGNING_ERRORS.has(err.code)) {
+        const { pin: _pin, ...kept } = body;
+        const field = `${String(req.params.action)}-pin`;
+        const params = err.details as Record<string, string | number> | undefined;
+        return dossierPage(
+          req,
+          res,
+          view,
+          err.status,
+          { [field]: req.t(err.messageKey, params) },
+          {
+            action: req.params.action,
+            ...kept,
+          },
+        );
       }
       throw err;
     }

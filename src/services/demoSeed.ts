@@ -5,6 +5,7 @@ import type { Db } from '../data/db';
 import type { NewUser, UserRepository } from '../data/userRepository';
 import type { OfficerRole } from '../domain/roles';
 import type { PasswordHasher } from './passwordHasher';
+import type { PkiService } from './pkiService';
 
 export const DEMO_PASSWORD = 'Demo@12345';
 
@@ -167,4 +168,51 @@ export async function seedDemoData(
     });
   });
   return true;
+}
+
+/** PIN of every demo signing key, as published in the contract. */
+export const DEMO_PIN = '123456';
+
+/**
+ * Certificates from the local development CA for the demo approvers (personal, RSA) and for the agencies
+ * that have a clerk (the seal, ECDSA P-256), so both key types sign in every demo release.
+ */
+export async function seedDemoCertificates(deps: {
+  pki: PkiService;
+  users: UserRepository;
+  agencies: AgencyRepository;
+}): Promise<number> {
+  const agencies = await deps.agencies.listAll();
+  const byKey = new Map(AGENCIES.map((a) => [a.key, agencies.find((x) => x.code === a.code)]));
+  let issued = 0;
+  for (const u of USERS) {
+    const agency = u.agencyKey ? byKey.get(u.agencyKey) : undefined;
+    if (!agency || !u.roles?.includes('APPROVER')) continue;
+    const user = await deps.users.findByEmail(u.email);
+    if (!user) continue;
+    await deps.pki.issueLocal(
+      { kind: 'PERSONAL', userId: user.id, agencyId: null },
+      {
+        commonName: user.fullName,
+        organization: agency.name,
+        title: user.position ?? undefined,
+        locality: agency.placeName,
+      },
+      DEMO_PIN,
+      { keyType: 'RSA' },
+    );
+    issued += 1;
+  }
+  for (const key of new Set(USERS.filter((u) => u.roles?.includes('CLERK')).map((u) => u.agencyKey))) {
+    const agency = key ? byKey.get(key) : undefined;
+    if (!agency) continue;
+    await deps.pki.issueLocal(
+      { kind: 'AGENCY', userId: null, agencyId: agency.id },
+      { commonName: agency.name, organization: agency.name, locality: agency.placeName },
+      DEMO_PIN,
+      { keyType: 'ECDSA_P256' },
+    );
+    issued += 1;
+  }
+  return issued;
 }

@@ -2,6 +2,7 @@ import type { ApplicantSnapshot, DossierFile, NewDossierFile } from '../data/dos
 import type { User } from '../data/userRepository';
 import { checkCitizenId, normalisePhone, normaliseTaxCode } from './identityNumbers';
 import type { FieldDef, PaperDef, PaperType, ProcedureDefinition } from '../domain/procedureDefinition';
+import { localText } from '../domain/procedureDefinition';
 
 export type FormValue = string | number | null;
 export type FormData = Record<string, FormValue>;
@@ -222,4 +223,16 @@ export function papersToCheck(kept: readonly DossierFile[], uploads: readonly Up
     })),
     ...uploads,
   ];
+}
+
+/** A form value as a person reads it: an option's label, a date as dd/mm/yyyy. */
+export function formatFieldValue(f: FieldDef, raw: FormValue | undefined, lang: string): string {
+  if (raw === null || raw === undefined || raw === '') return '';
+  const option = f.options?.find((o) => o.value === raw);
+  if (option) return localText(option.label, lang);
+  if (f.type === 'date' && typeof raw === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(raw)) {
+    const [y, m, d] = raw.split('-');
+    return `${d}/${m}/${y}`;
+  }
+  return String(raw);
 }

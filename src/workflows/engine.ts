@@ -18,13 +18,18 @@ export const WORKFLOW_ACTIONS = [
   'send_back',
   'approve',
   'release',
+  'release_paper',
   'return_result',
   'extend',
 ] as const;
 export type WorkflowAction = (typeof WORKFLOW_ACTIONS)[number];
 
 /** What an action needs from the person taking it. */
-export type Requirement = 'reason' | 'papers' | 'assignee' | 'newDueDate';
+export type Requirement = 'reason' | 'papers' | 'assignee' | 'newDueDate' | 'pin';
+
+/** What an action does with the result document: the approver signs it, the clerk numbers and seals it,
+ * or the clerk records that it was issued on paper (a scan attached). */
+export type ResultStep = 'SIGN' | 'SEAL' | 'PAPER';
 
 /** Whom a transition tells, by email and in the portal. */
 export type Audience = 'APPLICANT' | 'ASSIGNEE' | 'AGENCY_RECEPTION' | 'AGENCY_APPROVERS' | 'AGENCY_CLERKS';
@@ -43,6 +48,7 @@ export interface ActionDef {
   attachment?: 'optional' | 'required';
   /** A specialist may take it only on a dossier assigned to them (other roles are not limited). */
   assigneeOnly?: boolean;
+  result?: ResultStep;
   notify: readonly Audience[];
 }
 

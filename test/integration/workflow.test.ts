@@ -126,9 +126,9 @@ describe('the workflow: receiving, review, approval, with the legal clock', () =
       'approving takes no attachment',
     );
     const approver = await login(t.app, 'approver@demo.gov.vn');
-    assert.equal((await postForm(approver, page, `${page}/actions/approve`, {})).status, 303);
+    assert.equal((await postForm(approver, page, `${page}/actions/approve`, { pin: '123456' })).status, 303);
     const clerk = await login(t.app, 'clerk@demo.gov.vn');
-    assert.equal((await postForm(clerk, page, `${page}/actions/release`, {})).status, 303);
+    assert.equal((await postForm(clerk, page, `${page}/actions/release`, { pin: '123456' })).status, 303);
     assert.equal((await postForm(clerk, page, `${page}/actions/return_result`, {})).status, 303);
 
     const d = await dossier(code);
@@ -295,7 +295,7 @@ describe('the workflow: receiving, review, approval, with the legal clock', () =
     const byReception = await act('reception', code, 'refuse', { reason: 'Không đồng ý.', version });
     assert.equal(byReception.status, 403, 'only the approver decides a reviewed dossier');
     const results = await Promise.all(
-      Array.from({ length: 20 }, () => act('approver', code, 'approve', { version })),
+      Array.from({ length: 20 }, () => act('approver', code, 'approve', { version, pin: '123456' })),
     );
     const statuses = results.map((r) => r.status).sort();
     assert.equal(statuses.filter((s) => s === 200).length, 1, statuses.join(','));

@@ -17,6 +17,7 @@ import type { FileStore } from '../../files/fileStore';
 import type { RequestContext } from '../../services/auditContext';
 import type { CalendarService } from '../../services/calendarService';
 import type { EnqueueNotices, Outgoing } from '../../services/dossierNotices';
+import type { ResultService, ResultWork } from '../../services/resultService';
 import { checkPapers, fileRows, isRealDate, papersToCheck, type Upload } from '../../services/dossierForm';
 import type { ProcedureDefinition } from '../../domain/procedureDefinition';
 import { parseInput } from '../../services/validation';
@@ -71,6 +72,10 @@ const inputSchema = (action: ActionDef) =>
     newDueDate: action.requires.includes('newDueDate')
       ? z.string({ error: 'v.required' }).refine(isRealDate, { error: 'v.date' })
       : z.any().optional(),
+    // Checked against the key only; never stored, logged or written into an event.
+    pin: action.requires.includes('pin')
+      ? z.string({ error: 'v.pin' }).min(1, { error: 'v.pin' }).max(64, { error: 'v.pin' })
+      : z.any().optional(),
   });
 
 /**
@@ -79,6 +84,17 @@ const inputSchema = (action: ActionDef) =>
  * ones read (zero rows: 409, nothing changed), records the event and the audit entry, and queues the
  * notices. Files of a resubmission were written before and are removed if anything fails.
  */
+interface RecordedStep {
+  t: TransitionInput;
+  action: ActionDef;
+  dossier: Dossier;
+  def: ProcedureDefinition;
+  roles: ActorRole[];
+  effects: { to: DossierStatus; details: Record<string, unknown>; files: NewDossierFile[] };
+  input: { reason?: string };
+  now: Date;
+}
+
 export class TransitionDossier {
   constructor(
     private readonly deps: {
@@ -94,6 +110,7 @@ export class TransitionDossier {
       papers: FileStore;
       workflows: Map<string, WorkflowDefinition>;
       enqueueNotices: EnqueueNotices;
+      results: ResultService;
     },
   ) {}
 
@@ -161,56 +178,94 @@ export class TransitionDossier {
     const now = deps.clock.now();
     const calendar = await deps.calendars.current();
     const effects = await this.effects(action, dossier, def, wf, calendar, input, t, now);
+    // The result document's slow part (render, unlock the key, sign, store the file) happens here, so
+    // a wrong PIN or an unusable certificate leaves the dossier where it was.
+    const work = await this.resultWork(action, dossier, def, t, input.pin as string | undefined, now);
 
     // 3. One transaction, compare-and-set on status and version.
-    const updated = await deps.db.transaction(async (trx) => {
-      const ok = await deps.dossiers.updateIf(
-        trx,
-        dossier.id,
-        { status: dossier.status, version: dossier.version },
-        { status: effects.to, ...effects.changes },
-        now,
-      );
-      if (!ok) throw new ConflictError();
-      await deps.dossiers.addFiles(trx, dossier.id, effects.files, now);
-      await deps.dossiers.addEvent(trx, dossier.id, {
-        occurredAt: now,
-        actorUserId: t.actor.id,
-        actorRole: roles.find((r) => rolesFor(action, dossier.status).includes(r))!,
-        action: action.name,
-        fromStatus: dossier.status,
-        toStatus: effects.to,
-        note: input.reason ?? null,
-        details: effects.details,
+    try {
+      return await deps.db.transaction(async (trx) => {
+        const ok = await deps.dossiers.updateIf(
+          trx,
+          dossier.id,
+          { status: dossier.status, version: dossier.version },
+          { status: effects.to, ...effects.changes },
+          now,
+        );
+        if (!ok) throw new ConflictError();
+        if (work) Object.assign(effects.details, await work.apply(trx));
+        await this.record(trx, ctx, { t, action, dossier, def, roles, effects, input, now });
+        return (await deps.dossiers.findById(dossier.id, trx))!;
       });
-      await deps.audit.append(trx, {
-        occurredAt: now,
-        actorUserId: t.actor.id,
-        actorEmail: t.actor.email,
-        action: `DOSSIER_${action.name.toUpperCase()}`,
-        subjectType: 'dossier',
-        subjectId: dossier.code,
-        agencyId: dossier.agencyId,
-        ip: ctx.ip,
-        userAgent: ctx.userAgent,
-        details: { from: dossier.status, to: effects.to, ...effects.details },
-      });
-      const after = (await deps.dossiers.findById(dossier.id, trx))!;
-      const notices = await this.notices(trx, action, after, def);
-      await deps.notifications.add(
-        trx,
-        notices.map((n) => ({
-          userId: n.userId,
-          dossierId: after.id,
-          messageKey: n.messageKey,
-          params: n.params,
-        })),
-        now,
-      );
-      await deps.enqueueNotices(trx, after, notices, now);
-      return after;
+    } catch (err) {
+      await work?.discard();
+      throw err;
+    }
+  }
+
+  private async resultWork(
+    action: ActionDef,
+    dossier: Dossier,
+    def: ProcedureDefinition,
+    t: TransitionInput,
+    pin: string | undefined,
+    now: Date,
+  ): Promise<ResultWork | null> {
+    switch (action.result) {
+      case 'SIGN':
+        return this.deps.results.prepareSignature(dossier, def, t.actor, pin ?? '', now);
+      case 'SEAL':
+        return this.deps.results.prepareSeal(dossier, t.actor, pin ?? '');
+      case 'PAPER': {
+        const scan = t.uploads?.[0];
+        if (!scan) throw new ValidationError({ attachment: 'v.attachmentRequired' });
+        return this.deps.results.preparePaper(dossier, t.actor, scan);
+      }
+      default:
+        return null;
+    }
+  }
+
+  /** The transition's records: files, the event, the audit entry, the notices. */
+  private async record(trx: Db, ctx: RequestContext, step: RecordedStep): Promise<void> {
+    const { deps } = this;
+    const { t, action, dossier, def, roles, effects, input, now } = step;
+    await deps.dossiers.addFiles(trx, dossier.id, effects.files, now);
+    await deps.dossiers.addEvent(trx, dossier.id, {
+      occurredAt: now,
+      actorUserId: t.actor.id,
+      actorRole: roles.find((r) => rolesFor(action, dossier.status).includes(r))!,
+      action: action.name,
+      fromStatus: dossier.status,
+      toStatus: effects.to,
+      note: input.reason ?? null,
+      details: effects.details,
     });
-    return updated;
+    await deps.audit.append(trx, {
+      occurredAt: now,
+      actorUserId: t.actor.id,
+      actorEmail: t.actor.email,
+      action: `DOSSIER_${action.name.toUpperCase()}`,
+      subjectType: 'dossier',
+      subjectId: dossier.code,
+      agencyId: dossier.agencyId,
+      ip: ctx.ip,
+      userAgent: ctx.userAgent,
+      details: { from: dossier.status, to: effects.to, ...effects.details },
+    });
+    const after = (await deps.dossiers.findById(dossier.id, trx))!;
+    const notices = await this.notices(trx, action, after, def);
+    await deps.notifications.add(
+      trx,
+      notices.map((n) => ({
+        userId: n.userId,
+        dossierId: after.id,
+        messageKey: n.messageKey,
+        params: n.params,
+      })),
+      now,
+    );
+    await deps.enqueueNotices(trx, after, notices, now);
   }
 
   /** What the action changes besides the status: the clock, the assignee, the dates. */
@@ -327,6 +382,7 @@ export class TransitionDossier {
         changes.decidedAt = now;
         break;
       case 'release':
+      case 'release_paper':
         changes.completedAt = now;
         break;
       default:

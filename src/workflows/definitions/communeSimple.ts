@@ -53,7 +53,8 @@ export const communeSimple: WorkflowDefinition = {
       from: ['IN_REVIEW'],
       to: 'APPROVED',
       roles: ['APPROVER'],
-      requires: [],
+      requires: ['pin'],
+      result: 'SIGN',
       notify: ['AGENCY_CLERKS'],
     },
     {
@@ -61,7 +62,18 @@ export const communeSimple: WorkflowDefinition = {
       from: ['APPROVED'],
       to: 'RESULT_READY',
       roles: ['CLERK'],
+      requires: ['pin'],
+      result: 'SEAL',
+      notify: ['APPLICANT'],
+    },
+    {
+      name: 'release_paper',
+      from: ['APPROVED'],
+      to: 'RESULT_READY',
+      roles: ['CLERK'],
       requires: [],
+      attachment: 'required',
+      result: 'PAPER',
       notify: ['APPLICANT'],
     },
     {

@@ -104,7 +104,8 @@ export const oneStopDefault: WorkflowDefinition = {
       from: ['PROPOSED_APPROVAL'],
       to: 'APPROVED',
       roles: ['APPROVER'],
-      requires: [],
+      requires: ['pin'],
+      result: 'SIGN',
       notify: ['AGENCY_CLERKS'],
     },
     {
@@ -112,7 +113,18 @@ export const oneStopDefault: WorkflowDefinition = {
       from: ['APPROVED'],
       to: 'RESULT_READY',
       roles: ['CLERK'],
+      requires: ['pin'],
+      result: 'SEAL',
+      notify: ['APPLICANT'],
+    },
+    {
+      name: 'release_paper',
+      from: ['APPROVED'],
+      to: 'RESULT_READY',
+      roles: ['CLERK'],
       requires: [],
+      attachment: 'required',
+      result: 'PAPER',
       notify: ['APPLICANT'],
     },
     {

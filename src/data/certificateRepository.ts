@@ -1,0 +1,209 @@
+import { type Db, insertedId, toDate, toDateOrNull } from './db';
+
+export const HOLDER_KINDS = ['PERSONAL', 'AGENCY'] as const;
+export type HolderKind = (typeof HOLDER_KINDS)[number];
+export type CertificateStatus = 'ACTIVE' | 'REVOKED';
+
+export interface StoredCertificate {
+  id: number;
+  holderKind: HolderKind;
+  userId: number | null;
+  agencyId: number | null;
+  commonName: string;
+  subject: string;
+  issuer: string;
+  serialNumber: string;
+  fingerprint: string;
+  notBefore: Date;
+  notAfter: Date;
+  keyType: string;
+  certificatePem: string;
+  chainPem: string[];
+  status: CertificateStatus;
+  revokedAt: Date | null;
+  revokedReason: string | null;
+  failedPinCount: number;
+  lockedUntil: Date | null;
+  createdAt: Date;
+}
+
+export type NewCertificate = Omit<
+  StoredCertificate,
+  'id' | 'status' | 'revokedAt' | 'revokedReason' | 'failedPinCount' | 'lockedUntil' | 'createdAt'
+> & { sealedKey: string; createdByUserId: number | null };
+
+interface Row {
+  id: number;
+  holder_kind: HolderKind;
+  user_id: number | null;
+  agency_id: number | null;
+  common_name: string;
+  subject: string;
+  issuer: string;
+  serial_number: string;
+  fingerprint: string;
+  not_before: unknown;
+  not_after: unknown;
+  key_type: string;
+  certificate_pem: string;
+  chain_pem: string;
+  status: CertificateStatus;
+  revoked_at: unknown;
+  revoked_reason: string | null;
+  failed_pin_count: number;
+  locked_until: unknown;
+  created_at: unknown;
+}
+
+// The sealed key is never part of a listed certificate: it leaves the table only through sealedKeyOf.
+const COLUMNS = [
+  'id',
+  'holder_kind',
+  'user_id',
+  'agency_id',
+  'common_name',
+  'subject',
+  'issuer',
+  'serial_number',
+  'fingerprint',
+  'not_before',
+  'not_after',
+  'key_type',
+  'certificate_pem',
+  'chain_pem',
+  'status',
+  'revoked_at',
+  'revoked_reason',
+  'failed_pin_count',
+  'locked_until',
+  'created_at',
+];
+
+const toCertificate = (r: Row): StoredCertificate => ({
+  id: Number(r.id),
+  holderKind: r.holder_kind,
+  userId: r.user_id === null ? null : Number(r.user_id),
+  agencyId: r.agency_id === null ? null : Number(r.agency_id),
+  commonName: r.common_name,
+  subject: r.subject,
+  issuer: r.issuer,
+  serialNumber: r.serial_number,
+  fingerprint: r.fingerprint,
+  notBefore: toDate(r.not_before),
+  notAfter: toDate(r.not_after),
+  keyType: r.key_type,
+  certificatePem: r.certificate_pem,
+  chainPem: JSON.parse(r.chain_pem) as string[],
+  status: r.status,
+  revokedAt: toDateOrNull(r.revoked_at),
+  revokedReason: r.revoked_reason,
+  failedPinCount: Number(r.failed_pin_count),
+  lockedUntil: toDateOrNull(r.locked_until),
+  createdAt: toDate(r.created_at),
+});
+
+/** Officers' and agencies' signing certificates, each with its private key sealed by the holder's PIN. */
+export class CertificateRepository {
+  constructor(private readonly db: Db) {}
+
+  async insert(c: NewCertificate, now: Date, trx: Db = this.db): Promise<number> {
+    return insertedId(
+      await trx('certificates').insert({
+        holder_kind: c.holderKind,
+        user_id: c.userId,
+        agency_id: c.agencyId,
+        common_name: c.commonName,
+        subject: c.subject,
+        issuer: c.issuer,
+        serial_number: c.serialNumber,
+        fingerprint: c.fingerprint,
+        not_before: c.notBefore,
+        not_after: c.notAfter,
+        key_type: c.keyType,
+        certificate_pem: c.certificatePem,
+        chain_pem: JSON.stringify(c.chainPem),
+        sealed_key: c.sealedKey,
+        status: 'ACTIVE',
+        failed_pin_count: 0,
+        created_at: now,
+        created_by_user_id: c.createdByUserId,
+      }),
+    );
+  }
+
+  async findById(id: number, trx: Db = this.db): Promise<StoredCertificate | undefined> {
+    const row = (await trx('certificates').where({ id }).first(COLUMNS)) as Row | undefined;
+    return row && toCertificate(row);
+  }
+
+  async findByFingerprint(fingerprint: string): Promise<StoredCertificate | undefined> {
+    const row = (await this.db('certificates').where({ fingerprint }).first(COLUMNS)) as Row | undefined;
+    return row && toCertificate(row);
+  }
+
+  async sealedKeyOf(id: number): Promise<string | undefined> {
+    const row = (await this.db('certificates').where({ id }).first('sealed_key')) as
+      { sealed_key: string } | undefined;
+    return row?.sealed_key;
+  }
+
+  /** Active certificates of a holder, the most recently added first: the one a signature uses. */
+  async activeFor(holder: { userId: number } | { agencyId: number }): Promise<StoredCertificate[]> {
+    const q = this.db('certificates').where({ status: 'ACTIVE' });
+    if ('userId' in holder) q.where({ holder_kind: 'PERSONAL', user_id: holder.userId });
+    else q.where({ holder_kind: 'AGENCY', agency_id: holder.agencyId });
+    const rows = (await q.orderBy('id', 'desc').select(COLUMNS)) as Row[];
+    return rows.map(toCertificate);
+  }
+
+  /** All certificates, or an agency's (its officers' and its own), newest first. */
+  async list(agencyId: number | null): Promise<StoredCertificate[]> {
+    const q = this.db('certificates as c').select(COLUMNS.map((c) => `c.${c}`));
+    if (agencyId !== null) {
+      q.leftJoin('users as u', 'u.id', 'c.user_id').where((w) =>
+        w.where('c.agency_id', agencyId).orWhere('u.agency_id', agencyId),
+      );
+    }
+    const rows = (await q.orderBy('c.id', 'desc').limit(1000)) as Row[];
+    return rows.map(toCertificate);
+  }
+
+  /** Serial numbers (normalised hex) the portal has revoked, with when. */
+  async revocations(): Promise<Map<string, Date>> {
+    const rows = (await this.db('certificates')
+      .where({ status: 'REVOKED' })
+      .select('serial_number', 'revoked_at')) as { serial_number: string; revoked_at: unknown }[];
+    return new Map(rows.map((r) => [r.serial_number, toDate(r.revoked_at)]));
+  }
+
+  async revoke(id: number, reason: string, now: Date, trx: Db = this.db): Promise<boolean> {
+    const n = await trx('certificates')
+      .where({ id, status: 'ACTIVE' })
+      .update({ status: 'REVOKED', revoked_at: now, revoked_reason: reason });
+    return n === 1;
+  }
+
+  /** Counts a wrong PIN in its own statement (it must stick although the signature fails); returns the count. */
+  async recordWrongPin(id: number, lockAfter: number, lockUntil: Date): Promise<number> {
+    await this.db('certificates')
+      .where({ id })
+      .update({ failed_pin_count: this.db.raw('failed_pin_count + 1') });
+    await this.db('certificates')
+      .where({ id })
+      .where('failed_pin_count', '>=', lockAfter)
+      .update({ locked_until: lockUntil, failed_pin_count: 0 });
+    const row = (await this.db('certificates').where({ id }).first('failed_pin_count')) as {
+      failed_pin_count: number;
+    };
+    return Number(row.failed_pin_count);
+  }
+
+  async resetPinCount(id: number): Promise<void> {
+    await this.db('certificates').where({ id }).update({ failed_pin_count: 0, locked_until: null });
+  }
+
+  async count(): Promise<number> {
+    const row = (await this.db('certificates').count({ n: '*' }).first()) as { n: number | string };
+    return Number(row.n);
+  }
+}
