@@ -3,7 +3,7 @@
 // and date, the centred document title and page numbers from the second page. Kept in one place so the
 // receipt and the notices cannot drift apart when a province asks for a change to the frame.
 import PDFDocument from 'pdfkit';
-import { registerFonts } from './pdfFonts';
+import { registerFonts, sharedFont } from './pdfFonts';
 import { vietnamTimeParts } from '../clock';
 
 export type Doc = PDFKit.PDFDocument;
@@ -89,6 +89,8 @@ export function openAdminDocument(info: AdminDocumentInfo): OpenDocument {
     autoFirstPage: true,
     // Kept so page numbers can be written once the page count is known.
     bufferPages: true,
+    // The document's own font from the start, so pdfkit does not load its default Helvetica metrics.
+    font: sharedFont('serif') as unknown as string,
   });
   const chunks: Buffer[] = [];
   const finished = new Promise<Buffer>((resolve, reject) => {

@@ -34,9 +34,66 @@ function loadFonts(): ReadonlyMap<DocumentFont, Buffer> {
   return fontBuffers;
 }
 
+/** The part of fontkit's font object the portal uses (fontkit ships without type declarations). */
+export interface SharedFont {
+  postscriptName: string;
+  unitsPerEm: number;
+  ascent: number;
+  descent: number;
+  capHeight: number;
+  xHeight: number;
+  italicAngle: number;
+  bbox: { minX: number; minY: number; maxX: number; maxY: number };
+  post: { isFixedPitch: number };
+  'OS/2'?: { sFamilyClass?: number };
+  characterSet: number[];
+  glyphForCodePoint(codePoint: number): { id: number; codePoints: number[] };
+  layout(text: string): {
+    glyphs: { id: number; advanceWidth: number; codePoints: number[] }[];
+    positions: { xAdvance: number; yAdvance: number; xOffset: number; yOffset: number }[];
+  };
+  createSubset(): { includeGlyph(glyphId: number): number; encode(): Uint8Array };
+}
+
+// pdfkit depends on fontkit and loads its CommonJS build the same way.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const fontkit = require('fontkit') as { create(buffer: Buffer): SharedFont };
+
+let sharedFonts: ReadonlyMap<DocumentFont, SharedFont> | null = null;
+
+/**
+ * Parsing a font (its layout tables above all) costs far more than laying out a page, so each font is
+ * parsed once per process and every document shares the parsed object; each document still makes its own
+ * subset. fontkit caches glyph objects with the characters they were first met for, and encoding a subset
+ * meets composite glyphs' parts (the "ư" inside "ừ") with none: a later document laying out a plain "ư"
+ * would then get a glyph without characters and a hole in its ToUnicode map. Meeting every mapped
+ * character once, before any subset is encoded, gives every such glyph its characters for good.
+ */
+function loadSharedFonts(): ReadonlyMap<DocumentFont, SharedFont> {
+  if (!sharedFonts) {
+    const fonts = new Map<DocumentFont, SharedFont>();
+    for (const [name, data] of loadFonts()) {
+      const font = fontkit.create(data);
+      for (const codePoint of font.characterSet) font.glyphForCodePoint(codePoint);
+      fonts.set(name, font);
+    }
+    sharedFonts = fonts;
+  }
+  return sharedFonts;
+}
+
+/** The parsed font, shared by every document of the process. */
+export function sharedFont(font: DocumentFont): SharedFont {
+  const parsed = loadSharedFonts().get(font);
+  if (!parsed) throw new TypeError(`unknown document font ${String(font)}`);
+  return parsed;
+}
+
 /** Registers 'serif', 'serif-bold', 'serif-italic' and 'serif-bold-italic' on a document. */
 export function registerFonts(doc: PDFKit.PDFDocument): void {
-  for (const [name, data] of loadFonts()) doc.registerFont(name, data);
+  // pdfkit 0.17+ takes a parsed fontkit font wherever it takes font bytes.
+  for (const [name, font] of loadSharedFonts())
+    doc.registerFont(name, font as unknown as PDFKit.Mixins.PDFFontSource);
 }
 
 /** How many font files this process has read from disk; tests use it to check the cache holds. */

@@ -87,8 +87,9 @@ export function approverAppearance(
   const items: AppearanceItem[] = [
     { kind: 'rect', x: 0.5, y: 0.5, width: w - 1, height: h - 1, lineWidth: 0.8, color: BLUE },
   ];
+  // One font per update: each font in an appearance is one more subset to build and compress.
   const lines: [string, boolean][] = [
-    ['Ký bởi: ' + signer.name, true],
+    ['Ký bởi: ' + signer.name, false],
     ['Chức vụ: ' + signer.position, false],
     ['Thời gian ký: ' + signingTimeText(at), false],
   ];
@@ -120,10 +121,10 @@ export function sealAppearance(
   ];
   // The agency's name inside the ring, the signing time under it, in the seal's red.
   const inner = r * 1.3;
-  const nameLines = wrap(upper(agency.name), 5, inner, true).slice(0, 4);
+  const nameLines = wrap(upper(agency.name), 5, inner, false).slice(0, 4);
   let y = cy + (nameLines.length * 6) / 2 - 1;
   for (const line of nameLines) {
-    items.push(centred(line, 5, seal.w, y, true, RED));
+    items.push(centred(line, 5, seal.w, y, false, RED));
     y -= 6;
   }
   const t = vietnamTimeParts(at);

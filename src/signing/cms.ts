@@ -1,4 +1,4 @@
-import { X509Certificate, createHash, verify as verifySignature } from 'node:crypto';
+import { type KeyObject, X509Certificate, createHash, verify as verifySignature } from 'node:crypto';
 import forge from 'node-forge';
 import { type Asn1, children, der, fromDerBuffer, pemToDer, toDerBuffer } from './derCodec';
 
@@ -61,7 +61,31 @@ interface ParsedCertificate {
   serial: Asn1;
 }
 
+// A signer signs many documents with one certificate: parsing it (ASN.1 in JavaScript, X.509 in OpenSSL) once
+// per process instead of once per signature is most of the signature step's cost. Parsed trees are never
+// mutated after parsing. Bounded, so a portal that has seen many certificates does not grow without end.
+const CACHE_LIMIT = 256;
+const parsedCertificates = new Map<string, ParsedCertificate>();
+const publicKeys = new Map<string, KeyObject>();
+
+function remember<T>(cache: Map<string, T>, key: string, make: () => T): T {
+  let value = cache.get(key);
+  if (value === undefined) {
+    value = make();
+    if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
+    cache.set(key, value);
+  }
+  return value;
+}
+
+const publicKeyOf = (pem: string): KeyObject =>
+  remember(publicKeys, pem, () => new X509Certificate(pem).publicKey);
+
 function parseCertificate(pem: string): ParsedCertificate {
+  return remember(parsedCertificates, pem, () => parseCertificateUncached(pem));
+}
+
+function parseCertificateUncached(pem: string): ParsedCertificate {
   const bytes = pemToDer(pem, 'CERTIFICATE');
   const node = fromDerBuffer(bytes);
   // The certificate is embedded by re-encoding the parsed tree; refuse anything that is not strict DER
@@ -103,7 +127,7 @@ function signingCertificateV2(certificate: ParsedCertificate): Asn1 {
 }
 
 function signatureAlgorithm(certificatePem: string): { identifier: Asn1; verifyDigest: string | null } {
-  const key = new X509Certificate(certificatePem).publicKey;
+  const key = publicKeyOf(certificatePem);
   if (key.asymmetricKeyType === 'rsa')
     // rsaEncryption with the digest from digestAlgorithm is what RFC 5754 and most PAdES signers use.
     return { identifier: der.sequence([der.oid(CMS_OID.rsaEncryption), der.null()]), verifyDigest: 'sha256' };
@@ -134,7 +158,7 @@ export async function buildCadesDetached(input: CadesInput): Promise<Buffer> {
 
   // A signature that does not verify (a key that does not match the certificate, a token that answered
   // with raw r||s) would be published in a legal document; catch it here instead.
-  const publicKey = new X509Certificate(input.certificatePem).publicKey;
+  const publicKey = publicKeyOf(input.certificatePem);
   if (!verifySignature(algorithm.verifyDigest, signedBytes, publicKey, signature))
     throw new CmsBuildError('the signature does not verify with the signer certificate');
 

@@ -233,7 +233,7 @@ function appendTo(value: PdfValue | undefined, refs: PdfRef[], what: string): Pd
  * Writes the signature's objects into one incremental update and answers the file with the update, ready
  * for signpdf: /ByteRange and /Contents are placeholders.
  */
-function preparePdf(pdfBytes: Buffer, options: SignPdfOptions): Buffer {
+export function preparePdf(pdfBytes: Buffer, options: SignPdfOptions): Buffer {
   const placeholderBytes = options.placeholderBytes ?? DEFAULT_PLACEHOLDER_BYTES;
   if (!Number.isInteger(placeholderBytes) || placeholderBytes < 1024)
     throw new SignatureFieldError('the placeholder must be a whole number of at least 1024 bytes');
@@ -420,7 +420,14 @@ class CadesSigner extends ExternalSigner {
 
 /** Signs `pdf` with one PAdES signature in a new incremental update; earlier bytes are left untouched. */
 export async function signPdf(pdf: Buffer, options: SignPdfOptions): Promise<Buffer> {
-  const prepared = preparePdf(pdf, options);
+  return fillSignature(preparePdf(pdf, options), options);
+}
+
+/** The signature step alone: byte ranges, digest, CMS and the key operation on a prepared file. */
+export async function fillSignature(
+  prepared: Buffer,
+  options: Pick<SignPdfOptions, 'signer' | 'timestampUrl'>,
+): Promise<Buffer> {
   try {
     return await signpdf.sign(prepared, new CadesSigner(options.signer, options.timestampUrl));
   } catch (error) {

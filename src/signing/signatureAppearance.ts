@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
-import { type DocumentFont, fontBuffer } from '../documents/pdfFonts';
+import { type DocumentFont, type SharedFont, sharedFont } from '../documents/pdfFonts';
 import { AppError } from '../errors';
 import {
   type IncrementalUpdate,
@@ -43,41 +43,9 @@ export class SignatureAppearanceError extends AppError {
   }
 }
 
-// fontkit ships without type declarations; this is the part of its API used here.
-interface FontkitGlyph {
-  id: number;
-  advanceWidth: number;
-  codePoints: number[];
-}
-interface FontkitGlyphRun {
-  glyphs: FontkitGlyph[];
-  positions: { xAdvance: number; yAdvance: number; xOffset: number; yOffset: number }[];
-}
-interface FontkitSubset {
-  includeGlyph(glyphId: number): number;
-  encode(): Uint8Array;
-}
-interface FontkitFont {
-  postscriptName: string;
-  unitsPerEm: number;
-  ascent: number;
-  descent: number;
-  capHeight: number;
-  xHeight: number;
-  italicAngle: number;
-  bbox: { minX: number; minY: number; maxX: number; maxY: number };
-  post: { isFixedPitch: number };
-  'OS/2'?: { sFamilyClass?: number };
-  layout(text: string): FontkitGlyphRun;
-  createSubset(): FontkitSubset;
-}
-interface Fontkit {
-  create(buffer: Buffer): FontkitFont;
-}
-
-// pdfkit depends on fontkit, so it is always installed; its CommonJS build is loaded the way pdfkit loads it.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const fontkit = require('fontkit') as Fontkit;
+type FontkitFont = SharedFont;
+type FontkitGlyph = ReturnType<SharedFont['layout']>['glyphs'][number];
+type FontkitSubset = ReturnType<SharedFont['createSubset']>;
 
 /** A number as PDF content writes it: fixed notation, at most three decimals. */
 export function pdfNumber(value: number): string {
@@ -115,10 +83,8 @@ class FontSubset {
     update: IncrementalUpdate,
   ) {
     this.ref = update.allocate();
-    // Parsed afresh for each update (about 25 ms; the bytes come from the per-process cache): fontkit caches
-    // glyph objects per parsed font, and encoding a subset caches the components of composite glyphs (the
-    // "ư" inside "ừ") without their code points, which would leave holes in a later update's ToUnicode map.
-    this.font = fontkit.create(fontBuffer(documentFont));
+    // The process-wide parsed font (see pdfFonts.ts for why sharing it keeps ToUnicode maps whole).
+    this.font = sharedFont(documentFont);
     this.subset = this.font.createSubset();
     this.scale = 1000 / this.font.unitsPerEm;
   }
