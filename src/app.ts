@@ -18,6 +18,7 @@ import { apiRoutes } from './routes/apiRoutes';
 import { adminRoutes } from './routes/adminRoutes';
 import { authRoutes } from './routes/authRoutes';
 import { catalogueRoutes } from './routes/catalogueRoutes';
+import { certificateAdminRoutes } from './routes/certificateAdminRoutes';
 import { dossierRoutes } from './routes/dossierRoutes';
 import { officerRoutes } from './routes/officerRoutes';
 import { healthRoutes } from './routes/healthRoutes';
@@ -167,6 +168,7 @@ export function createApp(deps: Deps): Express {
   app.use(authRoutes(deps, authenticator));
   app.use(accountRoutes(deps));
   app.use(adminRoutes(deps));
+  app.use(certificateAdminRoutes(deps));
   app.use(catalogueRoutes(deps));
   app.use(dossierRoutes(deps));
   app.use(officerRoutes(deps));

@@ -10,6 +10,7 @@ const MULTIPART_ROUTES: readonly RegExp[] = [
   /^\/my\/dossiers\/[^/]+\/resubmit$/,
   /^\/desk\/intake\/[^/]+$/,
   /^\/desk\/dossiers\/[^/]+\/actions\/[a-z_]+$/,
+  /^\/admin\/certificates\/import$/,
 ];
 
 /** The JSON API authenticates with bearer tokens only, never the session cookie, so it needs none. */
