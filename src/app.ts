@@ -19,6 +19,7 @@ import { adminRoutes } from './routes/adminRoutes';
 import { authRoutes } from './routes/authRoutes';
 import { catalogueRoutes } from './routes/catalogueRoutes';
 import { certificateAdminRoutes } from './routes/certificateAdminRoutes';
+import { verifyRoutes } from './routes/verifyRoutes';
 import { dossierRoutes } from './routes/dossierRoutes';
 import { officerRoutes } from './routes/officerRoutes';
 import { healthRoutes } from './routes/healthRoutes';
@@ -170,6 +171,7 @@ export function createApp(deps: Deps): Express {
   app.use(adminRoutes(deps));
   app.use(certificateAdminRoutes(deps));
   app.use(catalogueRoutes(deps));
+  app.use(verifyRoutes(deps));
   app.use(dossierRoutes(deps));
   app.use(officerRoutes(deps));
 

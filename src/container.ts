@@ -19,6 +19,7 @@ import { CertificateRepository } from './data/certificateRepository';
 import { ResultRepository } from './data/resultRepository';
 import { PkiService } from './services/pkiService';
 import { ResultService } from './services/resultService';
+import { VerificationService } from './services/verificationService';
 import { UserRepository } from './data/userRepository';
 import type { Logger } from './logger';
 import { AccountService } from './services/accountService';
@@ -62,6 +63,7 @@ export interface Deps {
   files: { papers: FileStore; results: FileStore };
   pki: PkiService;
   results: ResultService;
+  verification: VerificationService;
   accounts: AccountService;
   officers: OfficerService;
   apiTokens: ApiTokenService;
@@ -106,6 +108,7 @@ export function buildDeps(config: Config, db: Db, clock: Clock, logger: Logger):
     db,
     certificates: repos.certificates,
     audit: repos.audit,
+    users: repos.users,
     clock,
     storageDir: config.storageDir,
     trustedRootsFile: config.trustedRootsFile,
@@ -149,6 +152,13 @@ export function buildDeps(config: Config, db: Db, clock: Clock, logger: Logger):
   return {
     pki,
     results,
+    verification: new VerificationService({
+      pki,
+      results: repos.results,
+      resultFiles: results,
+      agencies: repos.agencies,
+      clock,
+    }),
     config,
     db,
     clock,

@@ -5,6 +5,7 @@ import { AppError } from '../errors';
 /** The multipart forms whose routes check the CSRF token themselves, as the form's first field, before
  * any file is stored. Every other form, whatever its content type, goes through csrf-sync. */
 const MULTIPART_ROUTES: readonly RegExp[] = [
+  /^\/verify$/,
   /^\/procedures\/[^/]+\/file$/,
   /^\/my\/drafts\/\d+$/,
   /^\/my\/dossiers\/[^/]+\/resubmit$/,

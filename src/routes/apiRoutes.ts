@@ -1,4 +1,5 @@
 import { sendResult } from './documentResponses';
+import { NoFileError, reportJson, uploadedPdf } from './verifyRoutes';
 import express, { type NextFunction, type Request, type Response, Router } from 'express';
 import type { Deps } from '../container';
 import type { User } from '../data/userRepository';
@@ -61,6 +62,12 @@ export function apiRoutes(deps: Deps): Router {
 
   router.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument(deps.config.publicBaseUrl));
+  });
+
+  // Public: anyone may check a PDF's signatures, as on the verification page.
+  router.post('/verify', async (req, res) => {
+    if (req.is('multipart/form-data') !== 'multipart/form-data') throw new NoFileError();
+    res.json(reportJson(await deps.verification.verify(await uploadedPdf(req, false))));
   });
 
   router.post('/tokens', express.json({ limit: '10kb' }), async (req, res) => {

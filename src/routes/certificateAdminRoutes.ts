@@ -1,5 +1,4 @@
 import { X509Certificate } from 'node:crypto';
-import busboy from 'busboy';
 import type { Request, Response } from 'express';
 import { Router } from 'express';
 import { z } from 'zod';
@@ -24,7 +23,7 @@ import { MIN_PIN_LENGTH } from '../signing/keyVault';
 import { Pkcs12FormatError, Pkcs12PasswordError } from '../signing/pkcs12';
 import { SignerKeyError } from '../signing/signer';
 import { translatedErrors } from './forms';
-import { cleanFileName, UploadError } from './multipart';
+import { type InMemoryForm, readFormInMemory, UploadError } from './multipart';
 
 /** A PKCS#12 file holds one certificate, its chain and a key: a few kilobytes, far below this. */
 export const MAX_P12_BYTES = 100 * 1024;
@@ -50,87 +49,14 @@ const revokeSchema = z.object({
   confirm: z.literal('yes', 'v.certRevokeConfirm'),
 });
 
-interface P12Form {
-  fields: Record<string, string>;
-  file: { name: string; data: Buffer } | null;
-}
-
-/**
- * Reads the import form into memory. Unlike papers, a PKCS#12 file carries a private key, so it never
- * goes through the file store: nothing of it reaches the disk but the key the vault seals with the PIN.
- * As for every multipart form, the CSRF token (sent before the file) is checked before a byte of the
- * file is read.
- */
-function readP12Form(req: Request): Promise<P12Form> {
-  return new Promise((resolve, reject) => {
-    let bb: busboy.Busboy;
-    try {
-      bb = busboy({
-        headers: req.headers,
-        limits: { fields: 20, fieldSize: 4096, files: 1, fileSize: MAX_P12_BYTES, parts: 30 },
-      });
-    } catch {
-      reject(new UploadError('BAD_MULTIPART', 400, 'upload.badRequest'));
-      return;
-    }
-    const fields = new Map<string, string>();
-    let file: P12Form['file'] = null;
-    let failed = false;
-    let checked = false;
-    const checkCsrf = () => {
-      if (!checked) assertCsrfToken(req, fields.get('_csrf'));
-      checked = true;
-    };
-    const fail = (err: unknown) => {
-      if (failed) return;
-      failed = true;
-      req.unpipe(bb);
-      // Read the rest of the upload into nothing, so the client receives the answer.
-      req.resume();
-      reject(err);
-    };
-
-    bb.on('field', (name, value, info) => {
-      if (info.valueTruncated) return fail(new UploadError('FIELD_TOO_LONG', 413, 'upload.fieldTooLong'));
-      if (!fields.has(name)) fields.set(name, value);
-    });
-    bb.on('file', (name, stream, info) => {
-      if (failed) return stream.resume();
-      try {
-        checkCsrf();
-      } catch (err) {
-        stream.resume();
-        return fail(err);
-      }
-      // An empty file input still sends a part, with no name and no bytes: nothing was chosen.
-      const filename = info.filename;
-      if (name !== 'file' || !filename) return stream.resume();
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('limit', () =>
-        fail(new UploadError('FILE_TOO_LARGE', 413, 'v.certFileTooLarge', { maxKb: MAX_P12_BYTES / 1024 })),
-      );
-      stream.on('end', () => {
-        if (!stream.truncated) file = { name: cleanFileName(filename), data: Buffer.concat(chunks) };
-      });
-    });
-    bb.on('filesLimit', () =>
-      fail(new UploadError('TOO_MANY_FILES', 413, 'upload.tooManyFiles', { max: 1 })),
-    );
-    bb.on('fieldsLimit', () => fail(new UploadError('TOO_MANY_PARTS', 413, 'upload.badRequest')));
-    bb.on('partsLimit', () => fail(new UploadError('TOO_MANY_PARTS', 413, 'upload.badRequest')));
-    bb.on('error', () => fail(new UploadError('BAD_MULTIPART', 400, 'upload.badRequest')));
-    bb.on('close', () => {
-      if (failed) return;
-      try {
-        checkCsrf();
-      } catch (err) {
-        return fail(err);
-      }
-      resolve({ fields: Object.fromEntries(fields), file });
-    });
-    req.on('aborted', () => fail(new UploadError('ABORTED', 400, 'upload.badRequest')));
-    req.pipe(bb);
+/** Reads the import form into memory. Unlike papers, a PKCS#12 file carries a private key, so it never
+ * goes through the file store: nothing of it reaches the disk but the key the vault seals with the PIN. */
+function readP12Form(req: Request): Promise<InMemoryForm> {
+  return readFormInMemory(req, {
+    fileField: 'file',
+    maxFileBytes: MAX_P12_BYTES,
+    tooLarge: new UploadError('FILE_TOO_LARGE', 413, 'v.certFileTooLarge', { maxKb: MAX_P12_BYTES / 1024 }),
+    beforeFile: (fields) => assertCsrfToken(req, fields._csrf),
   });
 }
 
@@ -311,7 +237,7 @@ export function certificateAdminRoutes(deps: Deps): Router {
   };
 
   /** Every problem of the form at once, as field -> message key, before anything is decrypted. */
-  const checkImport = (scope: Scope, form: P12Form) => {
+  const checkImport = (scope: Scope, form: InMemoryForm) => {
     const errors: Record<string, string> = {};
     const params: Record<string, Record<string, string | number>> = {
       pin: { min: MIN_PIN_LENGTH, max: MAX_PIN_LENGTH },
@@ -351,7 +277,7 @@ export function certificateAdminRoutes(deps: Deps): Router {
 
   router.post('/admin/certificates/import', async (req, res) => {
     const scope = await scopeOf(req.user!);
-    let form: P12Form;
+    let form: InMemoryForm;
     try {
       form = await readP12Form(req);
     } catch (err) {

@@ -189,3 +189,93 @@ export function uploadsOf(body: MultipartBody): Upload[] {
     contentType: f.stored.contentType,
   }));
 }
+
+export interface InMemoryForm {
+  fields: Record<string, string>;
+  file: { name: string; data: Buffer } | null;
+}
+
+/**
+ * Reads a small form with at most one file into memory, for files that must not reach the file store: a
+ * PKCS#12 file (it carries a private key) or a PDF someone wants verified (the portal keeps nothing of it).
+ * `beforeFile` runs on the fields sent before the file (the CSRF token) before one byte of the file is read,
+ * and again at the end when no file came.
+ */
+export function readFormInMemory(
+  req: Request,
+  opts: {
+    fileField: string;
+    maxFileBytes: number;
+    tooLarge: UploadError;
+    beforeFile?: (fields: Record<string, string>) => void;
+  },
+): Promise<InMemoryForm> {
+  return new Promise((resolve, reject) => {
+    let bb: busboy.Busboy;
+    try {
+      bb = busboy({
+        headers: req.headers,
+        limits: { fields: 20, fieldSize: 4096, files: 1, fileSize: opts.maxFileBytes, parts: 30 },
+      });
+    } catch {
+      reject(new UploadError('BAD_MULTIPART', 400, 'upload.badRequest'));
+      return;
+    }
+    const fields = new Map<string, string>();
+    let file: InMemoryForm['file'] = null;
+    let failed = false;
+    let checked = false;
+    const check = () => {
+      if (!checked) opts.beforeFile?.(Object.fromEntries(fields));
+      checked = true;
+    };
+    const fail = (err: unknown) => {
+      if (failed) return;
+      failed = true;
+      req.unpipe(bb);
+      // Read the rest of the upload into nothing, so the client receives the answer.
+      req.resume();
+      reject(err);
+    };
+
+    bb.on('field', (name, value, info) => {
+      if (info.valueTruncated) return fail(new UploadError('FIELD_TOO_LONG', 413, 'upload.fieldTooLong'));
+      if (!fields.has(name)) fields.set(name, value);
+    });
+    bb.on('file', (name, stream, info) => {
+      if (failed) return stream.resume();
+      try {
+        check();
+      } catch (err) {
+        stream.resume();
+        return fail(err);
+      }
+      // An empty file input still sends a part, with no name and no bytes: nothing was chosen.
+      const filename = info.filename;
+      if (name !== opts.fileField || !filename) return stream.resume();
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('limit', () => fail(opts.tooLarge));
+      stream.on('end', () => {
+        if (!stream.truncated) file = { name: cleanFileName(filename), data: Buffer.concat(chunks) };
+      });
+    });
+    bb.on('filesLimit', () =>
+      fail(new UploadError('TOO_MANY_FILES', 413, 'upload.tooManyFiles', { max: 1 })),
+    );
+    bb.on('fieldsLimit', () => fail(new UploadError('TOO_MANY_PARTS', 413, 'upload.badRequest')));
+    bb.on('partsLimit', () => fail(new UploadError('TOO_MANY_PARTS', 413, 'upload.badRequest')));
+    bb.on('error', () => fail(new UploadError('BAD_MULTIPART', 400, 'upload.badRequest')));
+    bb.on('close', () => {
+      if (failed) return;
+      try {
+        check();
+      } catch (err) {
+        return fail(err);
+      }
+      resolve({ fields: Object.fromEntries(fields), file });
+    });
+    req.on('aborted', () => fail(new UploadError('ABORTED', 400, 'upload.badRequest')));
+    req.pipe(bb);
+  });
+}

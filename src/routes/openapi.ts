@@ -266,6 +266,11 @@ export function openApiDocument(baseUrl: string) {
                       type: 'integer',
                       description: 'the dossier version the client saw; 409 if it changed',
                     },
+                    pin: {
+                      type: 'string',
+                      description:
+                        'approve: the approver’s signing PIN; release: the PIN of the agency’s seal key. A wrong PIN answers 403 WRONG_PIN and is counted; after 5 the key locks for 15 minutes (423 KEY_LOCKED)',
+                    },
                   },
                 },
               },
@@ -311,6 +316,51 @@ export function openApiDocument(baseUrl: string) {
             },
             '401': errorResponse('No or bad token'),
             '404': errorResponse('No such dossier for this account'),
+          },
+        },
+      },
+      '/dossiers/{code}/result': {
+        get: {
+          summary:
+            'The issued result: the signed and sealed PDF (or the scan of a paper result), once released',
+          security: [{ bearer: [] }],
+          parameters: [{ name: 'code', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: {
+            '200': {
+              description: 'The PDF; header X-Content-SHA256 carries its SHA-256',
+              content: { 'application/pdf': { schema: { type: 'string', format: 'binary' } } },
+            },
+            '401': errorResponse('No or bad token'),
+            '404': errorResponse('No such dossier for this account, or no result issued yet'),
+          },
+        },
+      },
+      '/verify': {
+        post: {
+          summary: 'Verification report of a PDF’s signatures (public, no token)',
+          security: [],
+          requestBody: {
+            required: true,
+            content: {
+              'multipart/form-data': {
+                schema: {
+                  type: 'object',
+                  required: ['file'],
+                  properties: {
+                    file: { type: 'string', format: 'binary', description: 'the PDF, at most 20 MB' },
+                  },
+                },
+              },
+            },
+          },
+          responses: {
+            '200': {
+              description:
+                'Signatures in file order: valid (signed bytes intact, structure sound), trusted (chain to a trusted root, certificate valid and not revoked at signing time), coversWholeDocument, modifiedAfter (changed by anything but later signatures), with the checks, problems and changes after each; issuedByPortal and the result’s status when the file is one the portal issued',
+              content: { 'application/json': { schema: { type: 'object' } } },
+            },
+            '413': errorResponse('The file is larger than 20 MB'),
+            '422': errorResponse('No file was sent'),
           },
         },
       },

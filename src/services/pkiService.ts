@@ -5,7 +5,7 @@ import type { Clock } from '../clock';
 import type { AuditRepository } from '../data/auditRepository';
 import type { CertificateRepository, HolderKind, StoredCertificate } from '../data/certificateRepository';
 import { type Db, isUniqueViolation } from '../data/db';
-import type { User } from '../data/userRepository';
+import type { User, UserRepository } from '../data/userRepository';
 import { AppError, ConflictError, NotFoundError } from '../errors';
 import {
   type CaMaterial,
@@ -85,6 +85,7 @@ export class PkiService {
       db: Db;
       certificates: CertificateRepository;
       audit: AuditRepository;
+      users: UserRepository;
       clock: Clock;
       storageDir: string;
       /** A PEM bundle file of further roots (TRUSTED_ROOTS), such as the national CA's. */
@@ -219,6 +220,7 @@ export class PkiService {
     const keyType = keyTypeOf(createPrivateKey(privateKeyPem));
     const sealedKey = sealPrivateKey(privateKeyPem, pin);
     const now = this.deps.clock.now();
+    const auditAgency = await this.agencyOf(holder);
     const work = async (trx: Db): Promise<number> => {
       const id = await this.deps.certificates.insert(
         {
@@ -248,7 +250,7 @@ export class PkiService {
         action: 'CERTIFICATE_ADDED',
         subjectType: 'certificate',
         subjectId: id,
-        agencyId: holder.agencyId,
+        agencyId: auditAgency,
         ip: opts.ctx?.ip ?? 'system',
         userAgent: opts.ctx?.userAgent,
         details: {
@@ -266,6 +268,14 @@ export class PkiService {
       if (isUniqueViolation(err)) throw new ConflictError('signing.certificateExists');
       throw err;
     }
+  }
+
+  /** The agency whose audit log shows a certificate's events: the seal's agency, or the officer's. */
+  private async agencyOf(holder: { agencyId: number | null; userId: number | null }): Promise<number | null> {
+    if (holder.agencyId !== null) return holder.agencyId;
+    return holder.userId === null
+      ? null
+      : ((await this.deps.users.findById(holder.userId))?.agencyId ?? null);
   }
 
   view(c: StoredCertificate): CertificateView {
@@ -290,6 +300,9 @@ export class PkiService {
 
   async revoke(id: number, reason: string, actor: User | null, ctx: RequestContext): Promise<void> {
     const now = this.deps.clock.now();
+    const found = await this.deps.certificates.findById(id);
+    if (!found) throw new NotFoundError();
+    const auditAgency = await this.agencyOf(found);
     await this.deps.db.transaction(async (trx) => {
       const c = await this.deps.certificates.findById(id, trx);
       if (!c) throw new NotFoundError();
@@ -302,7 +315,7 @@ export class PkiService {
         action: 'CERTIFICATE_REVOKED',
         subjectType: 'certificate',
         subjectId: id,
-        agencyId: c.agencyId,
+        agencyId: auditAgency,
         ip: ctx.ip,
         userAgent: ctx.userAgent,
         details: { serial: c.serialNumber, reason },

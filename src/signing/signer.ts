@@ -103,7 +103,7 @@ interface ChainCandidate {
  * Walks from the certificate to a trusted root through the given chain. Each step needs the issuer's
  * name, a valid signature by its key, a CA certificate allowed to sign certificates, and validity at `at`.
  */
-function reachesTrustedRoot(
+export function reachesTrustedRoot(
   certPem: string,
   chainPem: readonly string[],
   roots: readonly string[],

@@ -163,14 +163,73 @@ describe('signed results: approval, numbering and seal, download', () => {
     const business = await login(t.app, 'business@demo.gov.vn');
     const mine = await business.get(`/my/dossiers/${encodeURIComponent(code)}`);
     assert.match(mine.text, new RegExp(issued.symbol!.replace('/', '\\/')));
-    const viaPage = await business.get(`/my/dossiers/${encodeURIComponent(code)}/result.pdf`).buffer(true);
-    assert.equal(viaPage.status, 200);
+    const mineFile = await business.get(`/my/dossiers/${encodeURIComponent(code)}/result.pdf`).buffer(true);
+    assert.equal(mineFile.status, 200);
     const list = await business.get('/my/results');
     assert.match(list.text, new RegExp(code));
     const lookup = await request(t.app).get(
       `/lookup/result.pdf?code=${encodeURIComponent(code)}&secret=${encodeURIComponent(d.secret!)}`,
     );
     assert.equal(lookup.status, 200);
+
+    // Anyone can check the file: the API and the public page agree it is the portal's and untouched.
+    const verify = await request(t.app).post('/api/v1/verify').attach('file', pdf, 'giay-phep.pdf');
+    assert.equal(verify.status, 200, JSON.stringify(verify.body));
+    const report = verify.body as {
+      issuedByPortal: boolean;
+      allSignaturesGood: boolean;
+      result: { status: string; symbol: string };
+      signatures: {
+        valid: boolean;
+        trusted: boolean;
+        coversWholeDocument: boolean;
+        modifiedAfter: boolean;
+        changesAfter: string[];
+        signer: { commonName: string };
+      }[];
+    };
+    assert.equal(report.issuedByPortal, true);
+    assert.equal(report.allSignaturesGood, true, JSON.stringify(report.signatures));
+    assert.deepEqual(report.result.status, 'ISSUED');
+    assert.equal(report.result.symbol, issued.symbol);
+    assert.deepEqual(
+      report.signatures.map((s) => [
+        s.signer.commonName,
+        s.valid,
+        s.trusted,
+        s.coversWholeDocument,
+        s.modifiedAfter,
+      ]),
+      [
+        ['Hoàng Văn Thắng', true, true, false, false],
+        ['Ban Quản lý các khu công nghiệp tỉnh Bắc Giang', true, true, true, false],
+      ],
+    );
+    const tampered = Buffer.from(pdf);
+    const at = tampered.indexOf('PARK JI HOON');
+    const index = at > 0 ? at : 2000;
+    tampered[index] = tampered[index]! ^ 0x01;
+    const bad = await request(t.app).post('/api/v1/verify').attach('file', tampered, 'sua.pdf');
+    assert.equal(bad.body.issuedByPortal, false);
+    assert.equal(bad.body.allSignaturesGood, false);
+    assert.ok(bad.body.signatures.every((s: { valid: boolean }) => !s.valid));
+
+    const publicPage = await request(t.app).get(issued.publicId ? `/verify/r/${issued.publicId}` : '/');
+    assert.equal(publicPage.status, 200);
+    assert.match(publicPage.text, /Tất cả chữ ký số hợp lệ/);
+    assert.match(publicPage.text, new RegExp(issued.symbol!.replace('/', '\\/')));
+    const roots = await request(t.app).get('/verify/trusted-roots.pem');
+    assert.equal(roots.text, t.deps.pki.localRootPem());
+    const anonymous = request.agent(t.app);
+    const verifyForm = await anonymous.get('/verify');
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(verifyForm.text)![1]!;
+    const viaPage = await anonymous.post('/verify').field('_csrf', csrf).attach('file', tampered, 'sua.pdf');
+    assert.equal(viaPage.status, 200);
+    assert.match(viaPage.text, /Cảnh báo/);
+    assert.match(viaPage.text, /mã băm không khớp/);
+    const noCsrf = await request(t.app).post('/verify').attach('file', pdf, 'a.pdf');
+    assert.equal(noCsrf.status, 403);
+
     const wrongSecret = await request(t.app).get(
       `/lookup/result.pdf?code=${encodeURIComponent(code)}&secret=WRONG1`,
     );

@@ -23,7 +23,10 @@ describe('workflow definitions', () => {
     checkWorkflow(change(structuredClone(oneStopDefault) as WorkflowDefinition));
 
   it('finds an unreachable status', () => {
-    const problems = broken((d) => ({ ...d, actions: d.actions.filter((a) => !a.name.startsWith('release')) }));
+    const problems = broken((d) => ({
+      ...d,
+      actions: d.actions.filter((a) => !a.name.startsWith('release')),
+    }));
     assert.ok(
       problems.some((p) => /RESULT_READY cannot be reached/.test(p)),
       problems.join('; '),
