@@ -82,6 +82,12 @@ export class JobScheduler {
       return false;
     }
     if (!holder) return false;
+    // stop() came while the lease was being taken (another process may just have given it up): a
+    // stopped scheduler starts nothing, and hands the lease straight back.
+    if (this.stopped) {
+      await this.leases.release(s.name, this.holderId).catch(() => undefined);
+      return false;
+    }
     const started = Date.now();
     try {
       await s.job();
