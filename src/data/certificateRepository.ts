@@ -183,23 +183,53 @@ export class CertificateRepository {
     return n === 1;
   }
 
-  /** Counts a wrong PIN in its own statement (it must stick although the signature fails); returns the count. */
-  async recordWrongPin(id: number, lockAfter: number, lockUntil: Date): Promise<number> {
+  /**
+   * Reserves one PIN attempt before the key is tried, in one statement, so that requests in flight at
+   * the same time cannot try more PINs than the limit: answers false when the key is locked or the
+   * attempts are used up. A lock that has run out is cleared first.
+   */
+  async reservePinAttempt(id: number, limit: number, now: Date): Promise<boolean> {
     await this.db('certificates')
       .where({ id })
+      .whereNotNull('locked_until')
+      .where('locked_until', '<=', now)
+      .update({ failed_pin_count: 0, locked_until: null });
+    const n = await this.db('certificates')
+      .where({ id })
+      .whereNull('locked_until')
+      .where('failed_pin_count', '<', limit)
       .update({ failed_pin_count: this.db.raw('failed_pin_count + 1') });
-    await this.db('certificates')
-      .where({ id })
-      .where('failed_pin_count', '>=', lockAfter)
-      .update({ locked_until: lockUntil, failed_pin_count: 0 });
-    const row = (await this.db('certificates').where({ id }).first('failed_pin_count')) as {
-      failed_pin_count: number;
-    };
-    return Number(row.failed_pin_count);
+    return n === 1;
   }
 
+  /** After a wrong PIN: locks the key once the reserved attempts reach the limit; answers the count. */
+  async settleWrongPin(
+    id: number,
+    limit: number,
+    lockUntil: Date,
+  ): Promise<{ count: number; lockedUntil: Date | null }> {
+    await this.db('certificates')
+      .where({ id })
+      .whereNull('locked_until')
+      .where('failed_pin_count', '>=', limit)
+      .update({ locked_until: lockUntil });
+    const row = (await this.db('certificates').where({ id }).first('failed_pin_count', 'locked_until')) as {
+      failed_pin_count: number;
+      locked_until: unknown;
+    };
+    return { count: Number(row.failed_pin_count), lockedUntil: toDateOrNull(row.locked_until) };
+  }
+
+  /** A right PIN: the counter starts again. */
   async resetPinCount(id: number): Promise<void> {
     await this.db('certificates').where({ id }).update({ failed_pin_count: 0, locked_until: null });
+  }
+
+  /** When the key is locked until, read now (not from an earlier copy of the row). */
+  async lockedUntil(id: number): Promise<Date | null> {
+    const row = (await this.db('certificates').where({ id }).first('locked_until')) as
+      { locked_until: unknown } | undefined;
+    return row ? toDateOrNull(row.locked_until) : null;
   }
 
   async count(): Promise<number> {

@@ -730,6 +730,9 @@ export const vi = {
   'verify.problem.MODIFIED_AFTER_SIGNING': 'Văn bản đã bị thay đổi sau khi ký.',
   'verify.problem.VERIFICATION_FAILED': 'Không kiểm tra được chữ ký này.',
   'nav.verify': 'Kiểm tra văn bản',
+  'verify.change.UNTRUSTED_SIGNATURE_ADDED':
+    'Một chữ ký số tiếp theo không hợp lệ hoặc không được tin cậy (không được tính là chữ ký)',
+  'verify.busy': 'Hệ thống đang kiểm tra nhiều tệp. Vui lòng thử lại sau ít giây.',
 } as const;
 
 export type MessageKey = keyof typeof vi;
@@ -1467,6 +1470,9 @@ export const en: Record<MessageKey, string> = {
   'verify.problem.MODIFIED_AFTER_SIGNING': 'The document was changed after signing.',
   'verify.problem.VERIFICATION_FAILED': 'This signature could not be checked.',
   'nav.verify': 'Check a document',
+  'verify.change.UNTRUSTED_SIGNATURE_ADDED':
+    'A later signature that is not valid or not trusted (not accepted as a signature)',
+  'verify.busy': 'The portal is checking many files. Please try again in a few seconds.',
 };
 
 export const LANGUAGES = ['vi', 'en'] as const;

@@ -1,5 +1,5 @@
 import { sendResult } from './documentResponses';
-import { NoFileError, reportJson, uploadedPdf } from './verifyRoutes';
+import { NoFileError, reportJson, VerifierBusyError, verifyUpload } from './verifyRoutes';
 import express, { type NextFunction, type Request, type Response, Router } from 'express';
 import type { Deps } from '../container';
 import type { User } from '../data/userRepository';
@@ -67,7 +67,12 @@ export function apiRoutes(deps: Deps): Router {
   // Public: anyone may check a PDF's signatures, as on the verification page.
   router.post('/verify', async (req, res) => {
     if (req.is('multipart/form-data') !== 'multipart/form-data') throw new NoFileError();
-    res.json(reportJson(await deps.verification.verify(await uploadedPdf(req, false))));
+    try {
+      res.json(reportJson(await verifyUpload(deps, req, false)));
+    } catch (err) {
+      if (err instanceof VerifierBusyError) res.set('Retry-After', '5');
+      throw err;
+    }
   });
 
   router.post('/tokens', express.json({ limit: '10kb' }), async (req, res) => {

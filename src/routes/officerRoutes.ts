@@ -162,6 +162,11 @@ export function officerRoutes(deps: Deps): Router {
     'NO_SIGNED_RESULT',
     'SIGNING_FAILED',
     'TIMESTAMP_FAILED',
+    'PDF_SIGNING_FAILED',
+    'SIGNATURE_FIELD_INVALID',
+    'SIGNATURE_APPEARANCE_INVALID',
+    'KEY_ENVELOPE_INVALID',
+    'SIGNER_KEY_INVALID',
   ]);
 
   router.get('/desk/dossiers/:code', async (req, res) => {

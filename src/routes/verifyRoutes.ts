@@ -6,8 +6,18 @@ import { assertCsrfToken } from '../middleware/csrf';
 import type { VerificationReport } from '../services/verificationService';
 import { readFormInMemory, UploadError } from './multipart';
 
-/** A signed result is a few hundred kilobytes; a scanned annex may be larger. */
-export const MAX_VERIFY_BYTES = 20 * 1024 * 1024;
+/** A signed result is a few hundred kilobytes; a scanned annex may be larger. Checking costs CPU on the
+ * event loop in proportion to the size (about 0.4 s per MB for the worst crafted files), hence the limit. */
+export const MAX_VERIFY_BYTES = 10 * 1024 * 1024;
+/** Uploads being read or checked at once in this process; more wait for a later try (503). */
+const MAX_CONCURRENT_VERIFICATIONS = 4;
+let inFlight = 0;
+
+export class VerifierBusyError extends AppError {
+  constructor() {
+    super('VERIFIER_BUSY', 503, 'verify.busy');
+  }
+}
 
 const tooLarge = () =>
   new UploadError('FILE_TOO_LARGE', 413, 'verify.tooLarge', { maxMb: MAX_VERIFY_BYTES / 1048576 });
@@ -28,6 +38,24 @@ export async function uploadedPdf(req: Request, checkCsrf: boolean): Promise<Buf
   });
   if (!form.file || form.file.data.length === 0) throw new NoFileError();
   return form.file.data;
+}
+
+/** Reads and checks an upload, at most a few at a time per process, so memory and CPU stay bounded. */
+export async function verifyUpload(
+  deps: Deps,
+  req: Request,
+  checkCsrf: boolean,
+): Promise<VerificationReport> {
+  if (inFlight >= MAX_CONCURRENT_VERIFICATIONS) {
+    req.resume();
+    throw new VerifierBusyError();
+  }
+  inFlight += 1;
+  try {
+    return await deps.verification.verify(await uploadedPdf(req, checkCsrf));
+  } finally {
+    inFlight -= 1;
+  }
 }
 
 /** The report as JSON (the API) or as the page shows it: the same facts. */
@@ -63,10 +91,10 @@ export function verifyRoutes(deps: Deps): Router {
 
   router.post('/verify', async (req, res) => {
     try {
-      const bytes = await uploadedPdf(req, true);
-      page(res, 200, { report: await deps.verification.verify(bytes) });
+      page(res, 200, { report: await verifyUpload(deps, req, true) });
     } catch (err) {
       if (!(err instanceof AppError) || err.code === 'CSRF_INVALID') throw err;
+      if (err.status === 503) res.set('Retry-After', '5');
       page(res, err.status, {
         error: req.t(err.messageKey, err.details as Record<string, string | number> | undefined),
       });
@@ -90,9 +118,13 @@ export function verifyRoutes(deps: Deps): Router {
     page(res, 200, { issued: found.result, report: found.report });
   });
 
+  // The electronic original behind a QR code, as the page offers it; a paper result's scan is not public.
   router.get('/verify/r/:publicId/file.pdf', async (req, res) => {
-    const result = await deps.repos.results.findByPublicId(String(req.params.publicId));
-    if (!result || result.status === 'SIGNED' || !result.finalPath) {
+    const publicId = String(req.params.publicId);
+    const result = /^[A-Za-z0-9_-]{8,32}$/.test(publicId)
+      ? await deps.repos.results.findByPublicId(publicId)
+      : undefined;
+    if (!result || result.kind !== 'ELECTRONIC' || result.status === 'SIGNED' || !result.finalPath) {
       return page(res, 404, { error: req.t('verify.unknownResult') });
     }
     const pdf = await deps.results.file(result);

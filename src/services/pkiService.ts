@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Clock } from '../clock';
+import { type Clock, vietnamTimeParts } from '../clock';
 import type { AuditRepository } from '../data/auditRepository';
 import type { CertificateRepository, HolderKind, StoredCertificate } from '../data/certificateRepository';
 import { type Db, isUniqueViolation } from '../data/db';
@@ -51,7 +51,10 @@ export class CertificateUnusableError extends AppError {
 
 export class KeyLockedError extends AppError {
   constructor(until: Date) {
-    super('KEY_LOCKED', 423, 'signing.keyLocked', { until: until.toISOString() });
+    const t = vietnamTimeParts(until);
+    super('KEY_LOCKED', 423, 'signing.keyLocked', {
+      until: `${t.hour}:${t.minute} ${t.day}/${t.month}/${t.year}`,
+    });
   }
 }
 
@@ -330,7 +333,10 @@ export class PkiService {
 
   /** The certificate a holder signs with now: the newest active one. */
   async certificateFor(holder: { userId: number } | { agencyId: number }): Promise<StoredCertificate> {
-    const [current] = await this.deps.certificates.activeFor(holder);
+    const active = await this.deps.certificates.activeFor(holder);
+    const now = this.deps.clock.now();
+    // The most recently added certificate valid now; failing that, the newest, so the refusal names why.
+    const current = active.find((c) => c.notBefore <= now && now <= c.notAfter) ?? active[0];
     if (!current) throw new NoCertificateError('userId' in holder ? 'PERSONAL' : 'AGENCY');
     return current;
   }
@@ -342,8 +348,6 @@ export class PkiService {
    */
   async openSigner(certificate: StoredCertificate, pin: string): Promise<Signer> {
     const now = this.deps.clock.now();
-    if (certificate.lockedUntil && certificate.lockedUntil > now)
-      throw new KeyLockedError(certificate.lockedUntil);
     const revoked = new Set((await this.deps.certificates.revocations()).keys());
     const reason = checkCertificateUsable(
       certificate.certificatePem,
@@ -355,18 +359,22 @@ export class PkiService {
     if (reason) throw new CertificateUnusableError(reason);
     const envelope = await this.deps.certificates.sealedKeyOf(certificate.id);
     if (!envelope) throw new NotFoundError();
+    // The attempt is counted before the PIN is tried: parallel requests cannot try more than the limit.
+    if (!(await this.deps.certificates.reservePinAttempt(certificate.id, PIN_ATTEMPTS, now))) {
+      const until = await this.deps.certificates.lockedUntil(certificate.id);
+      throw new KeyLockedError(until ?? new Date(now.getTime() + LOCK_MINUTES * 60_000));
+    }
     let key;
     try {
       key = await unsealPrivateKeyAsync(envelope, pin);
     } catch (err) {
       if (!(err instanceof WrongPinError)) throw err;
       const lockUntil = new Date(now.getTime() + LOCK_MINUTES * 60_000);
-      const count = await this.deps.certificates.recordWrongPin(certificate.id, PIN_ATTEMPTS, lockUntil);
-      const after = await this.deps.certificates.findById(certificate.id);
-      if (after?.lockedUntil && after.lockedUntil > now) throw new KeyLockedError(after.lockedUntil);
-      throw new WrongPinCountedError(PIN_ATTEMPTS - count);
+      const after = await this.deps.certificates.settleWrongPin(certificate.id, PIN_ATTEMPTS, lockUntil);
+      if (after.lockedUntil && after.lockedUntil > now) throw new KeyLockedError(after.lockedUntil);
+      throw new WrongPinCountedError(Math.max(0, PIN_ATTEMPTS - after.count));
     }
-    if (certificate.failedPinCount > 0) await this.deps.certificates.resetPinCount(certificate.id);
+    await this.deps.certificates.resetPinCount(certificate.id);
     return new ServerKeySigner(certificate.certificatePem, certificate.chainPem, key);
   }
 }

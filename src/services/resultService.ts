@@ -302,6 +302,9 @@ export class ResultService {
     const agency = await this.deps.agencies.findById(dossier.agencyId);
     if (!agency) throw new Error(`agency ${dossier.agencyId} not found`);
     const signed = await this.readAll(this.deps.store, result.signedPath!);
+    // The seal covers what the approver signed, byte for byte, or nothing.
+    if (createHash('sha256').update(signed).digest('hex') !== result.signedSha256)
+      throw new SigningFailedError('the approved document does not match its recorded SHA-256');
     let written: string | null = null;
     return {
       apply: async (trx) => {

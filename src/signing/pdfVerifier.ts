@@ -88,6 +88,8 @@ export const CHANGE_CODES = [
   'SIGNED_FORM_FILLED',
   /** Allowed: a later update that only adds validation data (/DSS: certificates, CRLs, OCSP responses). */
   'VALIDATION_DATA_ADDED',
+  /** A later signature that is not valid and trusted: what came with it is not excused. */
+  'UNTRUSTED_SIGNATURE_ADDED',
   'PAGE_CONTENT_CHANGED',
   'PAGE_CHANGED',
   'ANNOTATION_ADDED',
@@ -1802,13 +1804,19 @@ function verifyCandidate(
     if (at < signer.notBefore) addProblem(report, 'CERTIFICATE_NOT_YET_VALID_AT_SIGNING');
     if (at > signer.notAfter) addProblem(report, 'CERTIFICATE_EXPIRED_AT_SIGNING');
     if (!trust.notRevoked) addProblem(report, 'CERTIFICATE_REVOKED');
-    else if (trust.revokedAt && !report.timestamped)
+    // Without a verified time-stamp the signing time is only the signer's claim: whoever holds a stolen key
+    // can backdate /M to before the revocation. So any revocation makes such a signature untrusted.
+    const revokedClaimOnly = trust.notRevoked && trust.revokedAt !== null && !report.timestamped;
+    if (revokedClaimOnly) {
       addProblem(report, 'CERTIFICATE_REVOKED_AFTER_CLAIMED_TIME');
+      report.checks.notRevokedAtSigningTime = false;
+    }
     report.trusted =
       report.checks.signatureVerifies &&
       trust.chainTrusted &&
       trust.validAtTime &&
       trust.notRevoked &&
+      !revokedClaimOnly &&
       !(isDocumentTimestamp && report.problems.includes('TIMESTAMP_UNTRUSTED'));
   }
 
@@ -1845,6 +1853,25 @@ export function verifyPdf(bytes: Buffer, options: VerifyPdfOptions): PdfVerifica
   }
 }
 
+/**
+ * A later revision's additions are excused only as another signature: that holds only if the later
+ * signature itself is valid and trusted. An unsigned, broken or untrusted "signature" (or one whose read-only
+ * fields paint over the page) would otherwise launder anything it brings. So every signature followed by
+ * one that is not good is reported as modified after.
+ */
+function excuseOnlyGoodSignatures(signatures: SignatureReport[]): void {
+  signatures.forEach((report, index) => {
+    const later = signatures.slice(index + 1);
+    if (later.length === 0 || later.every((s) => s.valid && s.trusted)) return;
+    if (!report.changesAfter.includes('UNTRUSTED_SIGNATURE_ADDED'))
+      report.changesAfter.push('UNTRUSTED_SIGNATURE_ADDED');
+    if (!report.modifiedAfter) {
+      report.modifiedAfter = true;
+      addProblem(report, 'MODIFIED_AFTER_SIGNING');
+    }
+  });
+}
+
 function verifyFile(bytes: Buffer, options: VerifyPdfOptions): PdfVerification {
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   if (!hasPdfHeader(bytes)) return { sha256, isPdf: false, signatures: [], problems: ['NOT_A_PDF'] };
@@ -1873,6 +1900,7 @@ function verifyFile(bytes: Buffer, options: VerifyPdfOptions): PdfVerification {
       return report;
     }
   });
+  excuseOnlyGoodSignatures(signatures);
   const problems: FileProblem[] = [];
   if (signatures.length === 0) problems.push('NO_SIGNATURES');
   if (candidates.length > MAX_SIGNATURES) problems.push('TOO_MANY_SIGNATURES');

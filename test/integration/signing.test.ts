@@ -267,30 +267,51 @@ describe('signed results: approval, numbering and seal, download', () => {
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
     const cert = await t.deps.pki.certificateFor({ userId: await userId('approver@demo.gov.vn') });
     assert.equal(cert.failedPinCount, 0);
+
+    // Requests in flight together cannot try more PINs than the limit: each attempt is counted first.
+    const next = await proposed();
+    const burst = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => act('approver', next, 'approve', { pin: `00000${i % 10}` })),
+    );
+    const statuses = burst.map((r) => r.status);
+    assert.ok(
+      statuses.every((s) => s === 403 || s === 423),
+      statuses.join(','),
+    );
+    assert.ok(statuses.filter((s) => s === 403).length <= 4, statuses.join(','));
+    assert.equal(
+      (await act('approver', next, 'approve', { pin: PIN })).status,
+      423,
+      'locked even for the right PIN',
+    );
+    assert.equal((await dossier(next)).status, 'PROPOSED_APPROVAL');
+    t.clock.advance(16 * 60_000);
   });
 
   it('refuses revoked and expired certificates without moving the dossier', async () => {
     const code = await proposed();
     const approverId = await userId('approver@demo.gov.vn');
     const now = t.clock.now();
+    const ctx = { ip: '127.0.0.1', userAgent: null };
+    // Revoked: the approver's only certificate is refused, and the dossier stays.
+    const current = await t.deps.pki.certificateFor({ userId: approverId });
+    await t.deps.pki.revoke(current.id, 'Mất thiết bị ký', null, ctx);
+    const revoked = await act('approver', code, 'approve', { pin: PIN });
+    assert.equal(revoked.status, 422, JSON.stringify(revoked.body));
+    assert.equal(revoked.body.error.code, 'NO_CERTIFICATE');
+    assert.equal((await dossier(code)).status, 'PROPOSED_APPROVAL');
+
+    // Expired: the only active certificate ended an hour ago.
     const expiredId = await t.deps.pki.issueLocal(
       { kind: 'PERSONAL', userId: approverId, agencyId: null },
       { commonName: 'Hoàng Văn Thắng', title: 'Phó Trưởng ban' },
       PIN,
       { validFrom: new Date(now.getTime() - 20 * 3600_000), validTo: new Date(now.getTime() - 3600_000) },
     );
-    // The newest certificate is the one that signs; this one ended an hour ago.
     const expired = await act('approver', code, 'approve', { pin: PIN });
     assert.equal(expired.status, 422);
     assert.equal(expired.body.error.code, 'CERTIFICATE_UNUSABLE');
     assert.match(expired.body.error.message, /hết hạn/);
-    await t.deps.pki.revoke(expiredId, 'Hết hạn', null, { ip: '127.0.0.1', userAgent: null });
-
-    const current = await t.deps.pki.certificateFor({ userId: approverId });
-    await t.deps.pki.revoke(current.id, 'Mất thiết bị ký', null, { ip: '127.0.0.1', userAgent: null });
-    const revoked = await act('approver', code, 'approve', { pin: PIN });
-    assert.equal(revoked.status, 422, JSON.stringify(revoked.body));
-    assert.equal(revoked.body.error.code, 'NO_CERTIFICATE');
     assert.equal((await dossier(code)).status, 'PROPOSED_APPROVAL');
 
     // A fresh certificate lets the approver sign again.
@@ -299,7 +320,9 @@ describe('signed results: approval, numbering and seal, download', () => {
       { commonName: 'Hoàng Văn Thắng', title: 'Phó Trưởng ban' },
       PIN,
     );
+    // The valid certificate signs, although the expired one was added later.
     assert.equal((await act('approver', code, 'approve', { pin: PIN })).status, 200);
+    await t.deps.pki.revoke(expiredId, 'Hết hạn', null, ctx);
   });
 
   it('gives two clerks releasing at once one number, and numbers results in order', async () => {

@@ -780,13 +780,42 @@ describe('verifyPdf: trust', () => {
     assert.ok(signature.problems.includes('CERTIFICATE_REVOKED'));
   });
 
-  it('still trusts a signature made before a revocation, but says the time is only claimed', () => {
+  it('does not trust a revoked certificate whose signing time is only claimed, even if claimed before', () => {
+    // Whoever holds a stolen key can write any /M: only a time-stamp proves the signature came first.
     const serial = readCertificate(rsaOfficer.certificatePem).serialNumber;
     const revokedAt = (hex: string): Date | null =>
       hex === serial ? new Date('2026-06-20T00:00:00Z') : null;
     const signature = only(verify(single, { revokedAt }));
-    assert.equal(signature.trusted, true);
+    assert.equal(signature.valid, true);
+    assert.equal(signature.trusted, false);
+    assert.equal(signature.checks.notRevokedAtSigningTime, false);
     assert.deepEqual(signature.problems, ['CERTIFICATE_REVOKED_AFTER_CLAIMED_TIME']);
+  });
+
+  it('does not let an untrusted later signature excuse the fields it paints over the page', async () => {
+    const stranger = officer(otherRoot, 'RSA');
+    const overlaid = await signPdf(single, {
+      signer: signerOf(stranger),
+      signingTime: SEALED_AT,
+      fieldName: 'Khac',
+      widgets: [],
+      textFields: [
+        {
+          name: 'ThoiHan',
+          value: 'THỜI HẠN: 2027-2040',
+          widget: {
+            pageIndex: 0,
+            rect: [60, 400, 560, 600],
+            items: [{ kind: 'text', x: 4, y: 4, size: 30, text: 'THỜI HẠN: 2027-2040' }],
+          },
+        },
+      ],
+    });
+    const [first, second] = verify(overlaid).signatures;
+    assert.equal(second?.trusted, false);
+    assert.equal(first?.modifiedAfter, true);
+    assert.ok(first?.changesAfter.includes('UNTRUSTED_SIGNATURE_ADDED'));
+    assert.ok(first?.problems.includes('MODIFIED_AFTER_SIGNING'));
   });
 
   it('does not trust a signature claimed after the certificate expired', async () => {

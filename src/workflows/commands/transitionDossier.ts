@@ -198,7 +198,8 @@ export class TransitionDossier {
         return (await deps.dossiers.findById(dossier.id, trx))!;
       });
     } catch (err) {
-      await work?.discard();
+      // A clean-up that fails must not hide why the transition failed.
+      await work?.discard().catch(() => undefined);
       throw err;
     }
   }
