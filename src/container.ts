@@ -122,6 +122,8 @@ export function buildDeps(config: Config, db: Db, clock: Clock, logger: Logger):
     clock,
     publicBaseUrl: config.publicBaseUrl,
     tsaUrl: config.tsaUrl,
+    db,
+    audit: repos.audit,
   });
   const calendars = new CalendarService(repos.holidays, clock);
   // A broken workflow definition stops the portal here, saying what is wrong.

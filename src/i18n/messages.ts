@@ -733,6 +733,12 @@ export const vi = {
   'verify.change.UNTRUSTED_SIGNATURE_ADDED':
     'Một chữ ký số tiếp theo không hợp lệ hoặc không được tin cậy (không được tính là chữ ký)',
   'verify.busy': 'Hệ thống đang kiểm tra nhiều tệp. Vui lòng thử lại sau ít giây.',
+  'result.revokeTitle': 'Thu hồi kết quả',
+  'result.revokeHint':
+    'Kết quả đã thu hồi vẫn được lưu; trang kiểm tra văn bản sẽ ghi rõ văn bản không còn hiệu lực.',
+  'result.revoked': 'Đã thu hồi kết quả.',
+  'result.revokeReason': 'Vui lòng nêu lý do thu hồi (tối đa 500 ký tự).',
+  'result.notRevocable': 'Kết quả không còn ở trạng thái có thể thu hồi.',
 } as const;
 
 export type MessageKey = keyof typeof vi;
@@ -1473,6 +1479,12 @@ export const en: Record<MessageKey, string> = {
   'verify.change.UNTRUSTED_SIGNATURE_ADDED':
     'A later signature that is not valid or not trusted (not accepted as a signature)',
   'verify.busy': 'The portal is checking many files. Please try again in a few seconds.',
+  'result.revokeTitle': 'Withdraw the result',
+  'result.revokeHint':
+    'A withdrawn result stays on record; its verification page says it is no longer in force.',
+  'result.revoked': 'The result was withdrawn.',
+  'result.revokeReason': 'Please give the reason for withdrawing (at most 500 characters).',
+  'result.notRevocable': 'The result can no longer be withdrawn.',
 };
 
 export const LANGUAGES = ['vi', 'en'] as const;

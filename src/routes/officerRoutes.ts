@@ -144,6 +144,7 @@ export function officerRoutes(deps: Deps): Router {
         applicant: d.applicant,
         ...presentContents(req, view, agencyName(req.lang, agency)),
         result: await resultSummary(deps, d.id),
+        mayRevokeResult: deps.results.mayRevoke(req.user!, d),
       },
       actions: actions.map((a) => ({ name: a.name, requires: a.requires, attachment: a.attachment ?? null })),
       papers: def.papers.map((p) => ({ code: p.code, name: localText(p.name, req.lang) })),
@@ -185,6 +186,22 @@ export function officerRoutes(deps: Deps): Router {
 
   router.get('/desk/dossiers/:code/result.pdf', async (req, res) => {
     await sendResult(res, deps, await deps.dossiers.forOfficer(req.user!, String(req.params.code)));
+  });
+
+  router.post('/desk/dossiers/:code/result/revoke', async (req, res) => {
+    const view = await deps.dossiers.forOfficer(req.user!, code(req));
+    const reason = typeof req.body?.reason === 'string' ? req.body.reason : '';
+    try {
+      await deps.results.revoke(req.user!, view.dossier, reason, requestContext(req));
+      req.session.flash = { kind: 'success', key: 'result.revoked' };
+    } catch (err) {
+      if (!(err instanceof ValidationError) && !(err instanceof ConflictError)) throw err;
+      req.session.flash = {
+        kind: 'error',
+        key: err instanceof ValidationError ? 'result.revokeReason' : err.messageKey,
+      };
+    }
+    res.redirect(303, `/desk/dossiers/${encodeURIComponent(code(req))}`);
   });
 
   router.get('/desk/dossiers/:code/receipt.pdf', async (req, res) => {

@@ -11,7 +11,9 @@ import { type ProcedureDefinition, localText } from '../domain/procedureDefiniti
 import { placeAndDate, upper } from '../documents/adminDocumentLayout';
 import { measureText } from '../documents/textMetrics';
 import { renderResult, resultTemplate } from '../documents/resultDocument';
-import { AppError, ConflictError } from '../errors';
+import { AppError, ConflictError, ForbiddenError, ValidationError } from '../errors';
+import type { AuditRepository } from '../data/auditRepository';
+import type { RequestContext } from './auditContext';
 import type { FileStore } from '../files/fileStore';
 import { type AppearanceItem, type SignatureWidget, signPdf } from '../signing/padesSigner';
 import type { Signer } from '../signing/signer';
@@ -176,8 +178,47 @@ export class ResultService {
       clock: Clock;
       publicBaseUrl: string;
       tsaUrl: string | undefined;
+      db: Db;
+      audit: AuditRepository;
     },
   ) {}
+
+  /** Who may withdraw an issued result: the agency's approvers and administrators. */
+  mayRevoke(actor: User, dossier: Dossier): boolean {
+    return (
+      actor.kind === 'OFFICER' &&
+      actor.agencyId === dossier.agencyId &&
+      actor.roles.some((r) => r === 'APPROVER' || r === 'AGENCY_ADMIN')
+    );
+  }
+
+  /**
+   * Withdraws an issued result (thu hồi): the file stays on record and its verification page says it is
+   * no longer in force. The dossier's status does not change; the decision to withdraw is audited.
+   */
+  async revoke(actor: User, dossier: Dossier, reason: string, ctx: RequestContext): Promise<void> {
+    if (!this.mayRevoke(actor, dossier)) throw new ForbiddenError();
+    const text = reason.trim();
+    if (text.length === 0 || text.length > 500) throw new ValidationError({ reason: 'v.required' });
+    const now = this.deps.clock.now();
+    await this.deps.db.transaction(async (trx) => {
+      const result = await this.deps.results.latestForDossier(dossier.id, trx);
+      if (!result || !(await this.deps.results.revoke(trx, result.id, text, now)))
+        throw new ConflictError('result.notRevocable');
+      await this.deps.audit.append(trx, {
+        occurredAt: now,
+        actorUserId: actor.id,
+        actorEmail: actor.email,
+        action: 'RESULT_REVOKED',
+        subjectType: 'dossier',
+        subjectId: dossier.code,
+        agencyId: dossier.agencyId,
+        ip: ctx.ip,
+        userAgent: ctx.userAgent,
+        details: { result: result.id, number: result.symbol, reason: text },
+      });
+    });
+  }
 
   verifyUrl(publicId: string): string {
     return `${this.deps.publicBaseUrl}/verify/r/${publicId}`;

@@ -230,6 +230,23 @@ describe('signed results: approval, numbering and seal, download', () => {
     const noCsrf = await request(t.app).post('/verify').attach('file', pdf, 'a.pdf');
     assert.equal(noCsrf.status, 403);
 
+    // Withdrawn by the approver: on record, and every verification says it is no longer in force.
+    const clerkRevokes = await postForm(clerk, page, `${page}/result/revoke`, { reason: 'Sai sót' });
+    assert.equal(clerkRevokes.status, 403, 'a clerk does not withdraw results');
+    const revoked = await postForm(approver, page, `${page}/result/revoke`, { reason: 'Cấp sai đối tượng' });
+    assert.equal(revoked.status, 303);
+    const afterRevoke = await request(t.app).post('/api/v1/verify').attach('file', pdf, 'giay-phep.pdf');
+    assert.equal(afterRevoke.body.issuedByPortal, true);
+    assert.equal(afterRevoke.body.result.status, 'REVOKED');
+    assert.equal(afterRevoke.body.result.revokedReason, 'Cấp sai đối tượng');
+    assert.match((await request(t.app).get(`/verify/r/${issued.publicId}`)).text, /Đã thu hồi/);
+    const audited = await t.deps
+      .db('audit_log')
+      .where({ action: 'RESULT_REVOKED' })
+      .count({ n: '*' })
+      .first();
+    assert.equal(Number(audited?.n), 1);
+
     const wrongSecret = await request(t.app).get(
       `/lookup/result.pdf?code=${encodeURIComponent(code)}&secret=WRONG1`,
     );
