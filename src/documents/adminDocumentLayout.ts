@@ -118,33 +118,42 @@ export interface HeadingData {
   code: string;
 }
 
-/**
- * The two heading blocks side by side: the agency (under its parent) on the left, the national title
- * and motto on the right with the place and date under them; then the dossier code.
- */
-export function drawHeading(doc: Doc, data: HeadingData): void {
+/** Where the two heading columns sit: the issuing body on the left, the national title on the right. */
+export function headingColumns(doc: Doc) {
   const left = contentLeft(doc);
   const width = contentWidth(doc);
-  const agencyWidth = width - NATIONAL_COLUMN_WIDTH - COLUMN_GAP;
-  const nationalLeft = left + width - NATIONAL_COLUMN_WIDTH;
-  const top = doc.y;
+  return {
+    left,
+    width,
+    agencyWidth: width - NATIONAL_COLUMN_WIDTH - COLUMN_GAP,
+    nationalLeft: left + width - NATIONAL_COLUMN_WIDTH,
+    nationalWidth: NATIONAL_COLUMN_WIDTH,
+  };
+}
 
+/** The parent body, the issuing body in bold and the short rule under it; answers the rule's y. */
+export function drawAgencyBlock(
+  doc: Doc,
+  data: { agencyName: string; parentAgencyName: string | null },
+  top: number,
+): number {
+  const { left, agencyWidth } = headingColumns(doc);
   if (data.parentAgencyName) {
     doc.font('serif').fontSize(HEADER_SIZE);
     doc.text(upper(data.parentAgencyName), left, top, { width: agencyWidth, align: 'center' });
   }
   const agency = upper(data.agencyName);
   doc.font('serif-bold').fontSize(HEADER_SIZE);
-  doc.text(agency, left, doc.y, { width: agencyWidth, align: 'center' });
+  doc.text(agency, left, data.parentAgencyName ? doc.y : top, { width: agencyWidth, align: 'center' });
   // Decree 30: a rule a third to a half as long as the agency's name, centred under it.
-  const agencyRuleY = doc.y + 3;
-  horizontalRule(
-    doc,
-    left + agencyWidth / 2,
-    agencyRuleY,
-    Math.min(doc.widthOfString(agency), agencyWidth) * 0.4,
-  );
+  const ruleY = doc.y + 3;
+  horizontalRule(doc, left + agencyWidth / 2, ruleY, Math.min(doc.widthOfString(agency), agencyWidth) * 0.4);
+  return ruleY;
+}
 
+/** The national title, the motto and the rule as long as the motto; answers the rule's y. */
+export function drawNationalBlock(doc: Doc, top: number): number {
+  const { nationalLeft } = headingColumns(doc);
   doc.font('serif-bold').fontSize(HEADER_SIZE);
   doc.text('CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM', nationalLeft, top, {
     width: NATIONAL_COLUMN_WIDTH,
@@ -153,9 +162,20 @@ export function drawHeading(doc: Doc, data: HeadingData): void {
   const motto = 'Độc lập - Tự do - Hạnh phúc';
   doc.fontSize(BODY_SIZE);
   doc.text(motto, nationalLeft, doc.y, { width: NATIONAL_COLUMN_WIDTH, align: 'center' });
-  // ... and under the motto a rule as long as the motto itself.
   const mottoRuleY = doc.y + 3;
   horizontalRule(doc, nationalLeft + NATIONAL_COLUMN_WIDTH / 2, mottoRuleY, doc.widthOfString(motto));
+  return mottoRuleY;
+}
+
+/**
+ * The two heading blocks side by side: the agency (under its parent) on the left, the national title
+ * and motto on the right with the place and date under them; then the dossier code.
+ */
+export function drawHeading(doc: Doc, data: HeadingData): void {
+  const { left, width, agencyWidth, nationalLeft } = headingColumns(doc);
+  const top = doc.y;
+  const agencyRuleY = drawAgencyBlock(doc, data, top);
+  const mottoRuleY = drawNationalBlock(doc, top);
   doc.font('serif-italic').fontSize(BODY_SIZE);
   doc.text(placeAndDate(data.placeName, data.date), nationalLeft, mottoRuleY + 10, {
     width: NATIONAL_COLUMN_WIDTH,

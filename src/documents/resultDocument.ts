@@ -7,8 +7,9 @@ import {
   BODY_SIZE,
   HEADER_SIZE,
   TITLE_SIZE,
-  contentLeft,
-  contentWidth,
+  drawAgencyBlock,
+  drawNationalBlock,
+  headingColumns,
   keepTogether,
   openAdminDocument,
   upper,
@@ -110,8 +111,6 @@ export interface RenderedResult {
   sealSlot: PageRect;
 }
 
-const NATIONAL_COLUMN_WIDTH = 296;
-const COLUMN_GAP = 12;
 const SIGNATURE_HEIGHT = 86;
 const QR_SIZE = 56;
 
@@ -173,27 +172,11 @@ export async function renderResult(data: ResultData): Promise<RenderedResult> {
     issuedAt: data.signedAt,
   });
 
-  const left = contentLeft(doc);
-  const width = contentWidth(doc);
-  const agencyWidth = width - NATIONAL_COLUMN_WIDTH - COLUMN_GAP;
-  const nationalLeft = left + width - NATIONAL_COLUMN_WIDTH;
+  const { left, width, agencyWidth, nationalLeft, nationalWidth } = headingColumns(doc);
   const top = doc.y;
 
   // Left: parent body, issuing body, a short rule, then the empty number line.
-  if (data.parentAgencyName) {
-    doc.font('serif').fontSize(HEADER_SIZE);
-    doc.text(upper(data.parentAgencyName), left, top, { width: agencyWidth, align: 'center' });
-  }
-  doc.font('serif-bold').fontSize(HEADER_SIZE);
-  const agency = upper(data.agencyName);
-  doc.text(agency, left, doc.y, { width: agencyWidth, align: 'center' });
-  const ruleY = doc.y + 3;
-  const ruleWidth = Math.min(doc.widthOfString(agency), agencyWidth) * 0.4;
-  doc
-    .moveTo(left + agencyWidth / 2 - ruleWidth / 2, ruleY)
-    .lineTo(left + agencyWidth / 2 + ruleWidth / 2, ruleY)
-    .lineWidth(0.75)
-    .stroke();
+  const ruleY = drawAgencyBlock(doc, data, top);
   doc.font('serif').fontSize(BODY_SIZE);
   const lineHeight = doc.currentLineHeight(true);
   const numberSlot = rectOf(doc, 0, left, ruleY + 8, agencyWidth, lineHeight + 4);
@@ -205,22 +188,8 @@ export async function renderResult(data: ResultData): Promise<RenderedResult> {
   }
 
   // Right: national title, motto, rule, then the empty place-and-date line.
-  doc.font('serif-bold').fontSize(HEADER_SIZE);
-  doc.text('CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM', nationalLeft, top, {
-    width: NATIONAL_COLUMN_WIDTH,
-    align: 'center',
-  });
-  const motto = 'Độc lập - Tự do - Hạnh phúc';
-  doc.fontSize(BODY_SIZE);
-  doc.text(motto, nationalLeft, doc.y, { width: NATIONAL_COLUMN_WIDTH, align: 'center' });
-  const mottoRuleY = doc.y + 3;
-  const mottoWidth = doc.widthOfString(motto);
-  doc
-    .moveTo(nationalLeft + NATIONAL_COLUMN_WIDTH / 2 - mottoWidth / 2, mottoRuleY)
-    .lineTo(nationalLeft + NATIONAL_COLUMN_WIDTH / 2 + mottoWidth / 2, mottoRuleY)
-    .lineWidth(0.75)
-    .stroke();
-  const dateSlot = rectOf(doc, 0, nationalLeft, mottoRuleY + 8, NATIONAL_COLUMN_WIDTH, lineHeight + 4);
+  const mottoRuleY = drawNationalBlock(doc, top);
+  const dateSlot = rectOf(doc, 0, nationalLeft, mottoRuleY + 8, nationalWidth, lineHeight + 4);
   const rightBottom = mottoRuleY + 8 + lineHeight + 4;
 
   doc.x = left;
@@ -266,17 +235,17 @@ export async function renderResult(data: ResultData): Promise<RenderedResult> {
   const signerLeft = nationalLeft;
   doc.font('serif-bold').fontSize(BODY_SIZE);
   for (const line of authority) {
-    doc.text(line, signerLeft, doc.y, { width: NATIONAL_COLUMN_WIDTH, align: 'center' });
+    doc.text(line, signerLeft, doc.y, { width: nationalWidth, align: 'center' });
   }
   const signatureTop = doc.y + 4;
   const signatureWidth = 210;
-  const signatureX = signerLeft + (NATIONAL_COLUMN_WIDTH - signatureWidth) / 2;
+  const signatureX = signerLeft + (nationalWidth - signatureWidth) / 2;
   const signatureSlot = rectOf(doc, page, signatureX, signatureTop, signatureWidth, SIGNATURE_HEIGHT - 8);
   // Decree 30's appendix: the seal covers about a third of the signature, on its left.
   const sealSize = SIGNATURE_HEIGHT;
   const sealSlot = rectOf(doc, page, signatureX - sealSize * 0.66, signatureTop - 6, sealSize, sealSize);
   doc.text(data.signer.name, signerLeft, signatureTop + SIGNATURE_HEIGHT, {
-    width: NATIONAL_COLUMN_WIDTH,
+    width: nationalWidth,
     align: 'center',
   });
 

@@ -739,6 +739,7 @@ export const vi = {
   'result.revoked': 'Đã thu hồi kết quả.',
   'result.revokeReason': 'Vui lòng nêu lý do thu hồi (tối đa 500 ký tự).',
   'result.notRevocable': 'Kết quả không còn ở trạng thái có thể thu hồi.',
+  'signing.busy': 'Một chữ ký khác bằng khóa này đang được xử lý. Vui lòng tải lại trang và thử lại.',
 } as const;
 
 export type MessageKey = keyof typeof vi;
@@ -1485,6 +1486,7 @@ export const en: Record<MessageKey, string> = {
   'result.revoked': 'The result was withdrawn.',
   'result.revokeReason': 'Please give the reason for withdrawing (at most 500 characters).',
   'result.notRevocable': 'The result can no longer be withdrawn.',
+  'signing.busy': 'Another signature with this key is being made. Please reload the page and try again.',
 };
 
 export const LANGUAGES = ['vi', 'en'] as const;

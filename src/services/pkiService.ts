@@ -362,7 +362,10 @@ export class PkiService {
     // The attempt is counted before the PIN is tried: parallel requests cannot try more than the limit.
     if (!(await this.deps.certificates.reservePinAttempt(certificate.id, PIN_ATTEMPTS, now))) {
       const until = await this.deps.certificates.lockedUntil(certificate.id);
-      throw new KeyLockedError(until ?? new Date(now.getTime() + LOCK_MINUTES * 60_000));
+      if (until && until > now) throw new KeyLockedError(until);
+      // Not locked: as many attempts as the limit allows are being checked right now (a double click, or
+      // someone trying PINs in parallel). This one is not tried; the person reloads and tries again.
+      throw new ConflictError('signing.busy');
     }
     let key;
     try {

@@ -349,11 +349,7 @@ export class ResultService {
     let written: string | null = null;
     return {
       apply: async (trx) => {
-        // The clock is read again: the seal's time is when the number is given, inside the transaction.
-        const at = this.deps.clock.now();
-        const year = Number(vietnamTimeParts(at).year);
-        const number = await this.deps.results.nextNumber(trx, dossier.agencyId, year, result.documentType);
-        const symbol = `${number}/${result.layout.symbolSuffix}`;
+        const { at, year, number, symbol } = await this.nextNumber(trx, result);
         const appearance = sealAppearance(result.layout, agency, symbol, at);
         const sealed = await this.sign(signed, signer, {
           fieldName: 'ChuKyCoQuan',
@@ -389,6 +385,17 @@ export class ResultService {
     };
   }
 
+  /**
+   * The next number of the agency's register for the year and the result's document type, in the release
+   * transaction. The clock is read here: a result is dated when it gets its number.
+   */
+  private async nextNumber(trx: Db, result: Result) {
+    const at = this.deps.clock.now();
+    const year = Number(vietnamTimeParts(at).year);
+    const number = await this.deps.results.nextNumber(trx, result.agencyId, year, result.documentType);
+    return { at, year, number, symbol: `${number}/${result.layout.symbolSuffix}` };
+  }
+
   /** A result issued on paper: numbered like any other, the scan on record; no seal signature. */
   async preparePaper(
     dossier: Dossier,
@@ -398,10 +405,7 @@ export class ResultService {
     const result = await this.signedResult(dossier);
     return {
       apply: async (trx) => {
-        const at = this.deps.clock.now();
-        const year = Number(vietnamTimeParts(at).year);
-        const number = await this.deps.results.nextNumber(trx, dossier.agencyId, year, result.documentType);
-        const symbol = `${number}/${result.layout.symbolSuffix}`;
+        const { at, year, number, symbol } = await this.nextNumber(trx, result);
         const ok = await this.deps.results.markIssued(trx, result.id, {
           kind: 'PAPER',
           year,

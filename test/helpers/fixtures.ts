@@ -1,3 +1,6 @@
+import assert from 'node:assert/strict';
+import type { Express } from 'express';
+import request from 'supertest';
 import zlib from 'node:zlib';
 import type { Agent } from './testApp';
 import { csrfFrom } from './testApp';
@@ -91,4 +94,45 @@ export async function sendDossierForm(
   req.field('intent', opts.intent ?? 'submit');
   for (const f of files) req.attach(f.field, f.content, f.name);
   return req;
+}
+
+/** A complete work-permit application (BQL-LD-02) as the demo business files it. */
+export const PERMIT_FIELDS: Readonly<Record<string, string>> = {
+  companyName: 'Công ty TNHH Điện tử Quang Minh',
+  taxCode: '2400123458',
+  workerName: 'PARK JI HOON',
+  workerBirthDate: '1985-07-15',
+  sex: 'M',
+  nationality: 'Hàn Quốc',
+  passportNumber: 'M55544433',
+  position: 'MANAGER',
+  jobTitle: 'Giám đốc sản xuất',
+  workplace: 'Khu công nghiệp Quang Châu',
+  periodFrom: '2027-01-01',
+  periodTo: '2028-12-31',
+  approvalReference: '88/BQL-QLLĐ',
+};
+
+/** The PDF papers of a work permit; the photo is a PNG. */
+export const PERMIT_PAPERS = [
+  'application',
+  'health-certificate',
+  'criminal-record',
+  'qualification',
+  'passport',
+  'demand-approval',
+] as const;
+
+/** Files a work permit through the API with a bearer token; answers the dossier code. */
+export async function filePermitByApi(app: Express, token: string): Promise<string> {
+  const req = request(app)
+    .post('/api/v1/dossiers')
+    .set('Authorization', `Bearer ${token}`)
+    .field('procedure', 'BQL-LD-02');
+  for (const [k, v] of Object.entries(PERMIT_FIELDS)) req.field(k, v);
+  for (const p of PERMIT_PAPERS) req.attach(p, samplePdf(p), `${p}.pdf`);
+  req.attach('photo', samplePng(), 'anh.png');
+  const res = await req;
+  assert.equal(res.status, 201, JSON.stringify(res.body));
+  return res.body.code as string;
 }

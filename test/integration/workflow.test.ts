@@ -4,37 +4,13 @@ import request from 'supertest';
 import { FixedClock } from '../../src/clock';
 import { createSmtpMailer } from '../../src/services/mailer';
 import { OutboxWorker } from '../../src/services/outboxWorker';
-import { samplePdf, samplePng } from '../helpers/fixtures';
+import { filePermitByApi, samplePdf, samplePng } from '../helpers/fixtures';
 import { downloadPdfText } from '../helpers/pdfTools';
 import { SmtpCapture } from '../helpers/smtpCapture';
 import { DEMO_PASSWORD, login, postForm, startTestApp, type TestApp } from '../helpers/testApp';
 
 // Monday 23 November 2026, 09:00 in Vietnam.
 const MONDAY_9AM = '2026-11-23T02:00:00.000Z';
-
-const permitFields: Record<string, string> = {
-  companyName: 'Công ty TNHH Điện tử Quang Minh',
-  taxCode: '2400123458',
-  workerName: 'PARK JI HOON',
-  workerBirthDate: '1985-07-15',
-  sex: 'M',
-  nationality: 'Hàn Quốc',
-  passportNumber: 'M55544433',
-  position: 'MANAGER',
-  jobTitle: 'Giám đốc sản xuất',
-  workplace: 'Khu công nghiệp Quang Châu',
-  periodFrom: '2027-01-01',
-  periodTo: '2028-12-31',
-  approvalReference: '88/BQL-QLLĐ',
-};
-const PAPERS = [
-  'application',
-  'health-certificate',
-  'criminal-record',
-  'qualification',
-  'passport',
-  'demand-approval',
-];
 
 describe('the workflow: receiving, review, approval, with the legal clock', () => {
   let t: TestApp;
@@ -59,18 +35,7 @@ describe('the workflow: receiving, review, approval, with the legal clock', () =
   });
   after(() => t.close());
 
-  const file = async () => {
-    const req = request(t.app)
-      .post('/api/v1/dossiers')
-      .set('Authorization', `Bearer ${tokens.business}`)
-      .field('procedure', 'BQL-LD-02');
-    for (const [k, v] of Object.entries(permitFields)) req.field(k, v);
-    for (const p of PAPERS) req.attach(p, samplePdf(p), `${p}.pdf`);
-    req.attach('photo', samplePng(), 'anh.png');
-    const res = await req;
-    assert.equal(res.status, 201, JSON.stringify(res.body));
-    return res.body.code as string;
-  };
+  const file = () => filePermitByApi(t.app, tokens.business!);
   const act = (who: string, code: string, action: string, body: Record<string, unknown> = {}) =>
     request(t.app)
       .post(`/api/v1/dossiers/${encodeURIComponent(code)}/actions/${action}`)
