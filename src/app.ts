@@ -24,6 +24,9 @@ import { dossierRoutes } from './routes/dossierRoutes';
 import { officerRoutes } from './routes/officerRoutes';
 import { healthRoutes } from './routes/healthRoutes';
 import { publicRoutes } from './routes/publicRoutes';
+import { ratingRoutes } from './routes/ratingRoutes';
+import { statisticsApiRoutes } from './routes/statisticsApiRoutes';
+import { statisticsRoutes } from './routes/statisticsRoutes';
 
 const LAYOUT = path.join(viewsDir, 'layouts', 'main.ejs');
 
@@ -111,6 +114,8 @@ export function createApp(deps: Deps): Express {
     res.locals.csrfToken = () => '';
     next();
   });
+  // Public figures for the national portal, before the token-only API.
+  app.use('/api/v1/stats', statisticsApiRoutes(deps));
   // The API authenticates with bearer tokens and never sees the session (see apiRoutes).
   app.use('/api/v1', apiRoutes(deps));
   app.use(express.urlencoded({ extended: false, limit: '100kb', parameterLimit: 200 }));
@@ -172,6 +177,9 @@ export function createApp(deps: Deps): Express {
   app.use(certificateAdminRoutes(deps));
   app.use(catalogueRoutes(deps));
   app.use(verifyRoutes(deps));
+  // Ratings before the dossier pages, whose view shows the form.
+  app.use(statisticsRoutes(deps));
+  app.use(ratingRoutes(deps));
   app.use(dossierRoutes(deps));
   app.use(officerRoutes(deps));
 

@@ -40,6 +40,10 @@ import { SubmitDossier } from './workflows/commands/submitDossier';
 import { TransitionDossier } from './workflows/commands/transitionDossier';
 import { loadWorkflows } from './workflows/definitions';
 import type { WorkflowDefinition } from './workflows/engine';
+import { RatingRepository } from './data/ratingRepository';
+import { StatisticsRepository } from './data/statisticsRepository';
+import { RatingService } from './services/ratingService';
+import { StatisticsService } from './services/statisticsService';
 
 export interface Deps {
   config: Config;
@@ -81,6 +85,9 @@ export interface Deps {
   outboxWorker: OutboxWorker;
   scheduler: JobScheduler;
   jobs: { markOverdue(): Promise<number> };
+  /** The figures agencies are judged by, and the applicants' ratings. */
+  statistics: StatisticsService;
+  ratings: RatingService;
 }
 
 export function buildDeps(config: Config, db: Db, clock: Clock, logger: Logger): Deps {
@@ -98,6 +105,8 @@ export function buildDeps(config: Config, db: Db, clock: Clock, logger: Logger):
     notifications: new NotificationRepository(db),
     certificates: new CertificateRepository(db),
     results: new ResultRepository(db),
+    statistics: new StatisticsRepository(db),
+    ratings: new RatingRepository(db),
   };
   const throttle = new LoginThrottle(repos.loginAttempts, clock);
   const files = {
@@ -150,6 +159,7 @@ export function buildDeps(config: Config, db: Db, clock: Clock, logger: Logger):
     papers: files.papers,
     workflows,
     results,
+    statistics: repos.statistics,
   });
   return {
     pki,
@@ -203,6 +213,7 @@ export function buildDeps(config: Config, db: Db, clock: Clock, logger: Logger):
         audit: repos.audit,
         calendars,
         papers: files.papers,
+        statistics: repos.statistics,
       }),
     },
     sessionStore: new DbSessionStore(db),
@@ -218,5 +229,20 @@ export function buildDeps(config: Config, db: Db, clock: Clock, logger: Logger):
           { publicBaseUrl: config.publicBaseUrl },
         ),
     },
+    statistics: new StatisticsService({
+      statistics: repos.statistics,
+      agencies: repos.agencies,
+      calendars,
+      clock,
+    }),
+    ratings: new RatingService({
+      db,
+      clock,
+      dossiers: repos.dossiers,
+      ratings: repos.ratings,
+      statistics: repos.statistics,
+      calendars,
+      audit: repos.audit,
+    }),
   };
 }

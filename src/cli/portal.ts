@@ -35,6 +35,9 @@ Commands:
                                 new signing PIN from SIGNING_PIN (never on the command line)
   pki list                      list every certificate with its state
   pki revoke --id N --reason R  revoke a certificate: it can sign no more
+  stats check                   recount the statistics from the event log and the ratings and report
+                                every daily count that differs from the one kept (exit 1 if any)
+  stats rebuild                 replace the kept daily counts by that recount
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -126,6 +129,39 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'pki':
       return pkiCommand(rest, config, logger);
+    case 'stats': {
+      const sub = rest[0];
+      if (sub !== 'check' && sub !== 'rebuild') {
+        console.error(USAGE);
+        return 2;
+      }
+      const db = createDb(config.database);
+      const deps = buildDeps(config, db, systemClock, logger);
+      try {
+        if (sub === 'rebuild') {
+          console.log(
+            `Statistics rebuilt from the event log: ${await deps.statistics.rebuild()} daily rows.`,
+          );
+          return 0;
+        }
+        const differences = await deps.statistics.check();
+        for (const d of differences.slice(0, 50)) {
+          console.error(
+            `agency ${d.agencyId} procedure ${d.procedureId} ${d.day} ${d.count}: kept ${d.kept}, recounted ${d.recounted}`,
+          );
+        }
+        if (differences.length === 0) {
+          console.log('Statistics agree with the event log.');
+          return 0;
+        }
+        console.error(
+          `${differences.length} daily counts differ from the event log; \`stats rebuild\` replaces them.`,
+        );
+        return 1;
+      } finally {
+        await shutdownDeps(deps);
+      }
+    }
     default:
       console.error(USAGE);
       return command ? 2 : 0;

@@ -1,4 +1,5 @@
 import type { DossierStatus } from '../domain/dossierStatus';
+import type { Timeliness } from '../domain/dossierFigures';
 import { type Db, dialectOf, insertedId, toDate, toDateOrNull } from './db';
 
 export interface ApplicantSnapshot {
@@ -37,6 +38,10 @@ export interface Dossier {
   overdueAt: Date | null;
   decidedAt: Date | null;
   completedAt: Date | null;
+  /** Set by the release or the refusal, with how it counts in the figures. */
+  resolvedAt: Date | null;
+  timeliness: Timeliness | null;
+  workingMs: number | null;
 }
 
 /** What a workflow transition may change on a dossier, besides its status. */
@@ -50,6 +55,9 @@ export interface WorkflowChanges {
   overdueAt?: Date | null;
   decidedAt?: Date | null;
   completedAt?: Date | null;
+  resolvedAt?: Date | null;
+  timeliness?: Timeliness | null;
+  workingMs?: number | null;
 }
 
 export interface DossierFile {
@@ -111,6 +119,9 @@ interface DossierRow {
   overdue_at: unknown;
   decided_at: unknown;
   completed_at: unknown;
+  resolved_at: unknown;
+  timeliness: string | null;
+  working_ms: number | string | null;
 }
 
 const num = (v: number | string | null): number | null => (v === null ? null : Number(v));
@@ -141,6 +152,9 @@ const toDossier = (r: DossierRow): Dossier => ({
   overdueAt: toDateOrNull(r.overdue_at),
   decidedAt: toDateOrNull(r.decided_at),
   completedAt: toDateOrNull(r.completed_at),
+  resolvedAt: toDateOrNull(r.resolved_at),
+  timeliness: r.timeliness as Timeliness | null,
+  workingMs: num(r.working_ms),
 });
 
 const WORKFLOW_COLUMNS: Record<keyof WorkflowChanges, string> = {
@@ -153,6 +167,9 @@ const WORKFLOW_COLUMNS: Record<keyof WorkflowChanges, string> = {
   overdueAt: 'overdue_at',
   decidedAt: 'decided_at',
   completedAt: 'completed_at',
+  resolvedAt: 'resolved_at',
+  timeliness: 'timeliness',
+  workingMs: 'working_ms',
 };
 
 interface FileRow {

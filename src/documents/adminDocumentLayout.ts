@@ -14,6 +14,7 @@ const MARGINS = { top: mm(20), bottom: mm(20), left: mm(30), right: mm(15) };
 export const BODY_SIZE = 13;
 export const HEADER_SIZE = 12;
 export const TITLE_SIZE = 14;
+const FOOTER_SIZE = 10;
 // Wide enough for the national title in bold at 12 pt; DejaVu Serif sets wider than Times New Roman.
 const NATIONAL_COLUMN_WIDTH = 296;
 const COLUMN_GAP = 12;
@@ -65,6 +66,13 @@ export interface AdminDocumentInfo {
   code: string;
   /** The instant the document was issued, rather than the moment it happened to be rendered. */
   issuedAt: Date;
+  /** A report whose table needs the width is set landscape; everything else stays portrait. */
+  layout?: 'portrait' | 'landscape';
+  /**
+   * 'top' is Decree 30's numbering (from the second page, centred in the top margin). A long table is
+   * read page by page and pages get separated, so 'footer' numbers every page as 'Trang x/y'.
+   */
+  pageNumbers?: 'top' | 'footer';
 }
 
 export interface OpenDocument {
@@ -77,6 +85,7 @@ export interface OpenDocument {
 export function openAdminDocument(info: AdminDocumentInfo): OpenDocument {
   const doc = new PDFDocument({
     size: 'A4',
+    layout: info.layout ?? 'portrait',
     margins: MARGINS,
     info: {
       Title: info.title,
@@ -102,7 +111,8 @@ export function openAdminDocument(info: AdminDocumentInfo): OpenDocument {
   return {
     doc,
     finish: () => {
-      numberPages(doc);
+      if (info.pageNumbers === 'footer') numberPagesInFooter(doc);
+      else numberPages(doc);
       doc.end();
       return finished;
     },
@@ -224,6 +234,24 @@ function numberPages(doc: Doc): void {
       width: contentWidth(doc),
       align: 'center',
       lineBreak: false,
+    });
+  }
+}
+
+/** 'Trang x/y' centred in the bottom margin of every page. */
+function numberPagesInFooter(doc: Doc): void {
+  const range = doc.bufferedPageRange();
+  for (let i = range.start; i < range.start + range.count; i += 1) {
+    doc.switchToPage(i);
+    doc.font('serif').fontSize(FOOTER_SIZE);
+    const lineHeight = doc.currentLineHeight(true);
+    const y = doc.page.height - doc.page.margins.bottom + (doc.page.margins.bottom - lineHeight) / 2;
+    // The explicit height keeps pdfkit from treating text in the bottom margin as overflow.
+    doc.text(`Trang ${i - range.start + 1}/${range.count}`, contentLeft(doc), y, {
+      width: contentWidth(doc),
+      align: 'center',
+      lineBreak: false,
+      height: lineHeight,
     });
   }
 }

@@ -6,18 +6,26 @@ import {
   renderSupplementNotice,
 } from '../documents/noticeDocuments';
 import { renderReceipt } from '../documents/receiptDocument';
+import { renderStatisticsReport } from '../documents/statisticsReportDocument';
 import { NotFoundError } from '../errors';
 import { translator } from '../i18n/messages';
 import type { DossierView } from '../services/dossierService';
+import type { StatisticsReport } from '../services/statisticsService';
 import { NOTICE_EVENTS, type NoticeKind, timeLimitText } from './presenters';
 
 /** Administrative documents are Vietnamese whatever language the reader chose for the pages. */
 const vi = translator('vi');
 
-export function sendPdf(res: Response, pdf: Buffer, fileName: string): void {
+/** With `download`, the browser saves the file instead of showing it: for reports kept and passed on. */
+export function sendPdf(
+  res: Response,
+  pdf: Buffer,
+  fileName: string,
+  opts: { download?: boolean } = {},
+): void {
   res.set({
     'Content-Type': 'application/pdf',
-    'Content-Disposition': `inline; filename="${fileName}"`,
+    'Content-Disposition': `${opts.download ? 'attachment' : 'inline'}; filename="${fileName}"`,
     'Cache-Control': 'private, no-store',
   });
   res.send(pdf);
@@ -109,6 +117,26 @@ export async function sendNotice(
     });
   }
   sendPdf(res, pdf, `${kind}-${d.code}.pdf`);
+}
+
+/** The statistics report as the agency files it upwards; pointing back to the public page for the same
+ * agency and period, where each figure is explained and its history charted. */
+export async function sendStatisticsReport(
+  res: Response,
+  deps: Deps,
+  report: StatisticsReport,
+  fileName: string,
+): Promise<void> {
+  const { agency, period } = report;
+  const parent = agency.parentId ? await deps.repos.agencies.findById(agency.parentId) : undefined;
+  const query = new URLSearchParams({ agency: agency.code, from: period.from, to: period.to });
+  const pdf = await renderStatisticsReport({
+    report,
+    parentAgencyName: parent?.name ?? null,
+    issuedAt: deps.clock.now(),
+    publicUrl: `${deps.config.publicBaseUrl}/stats?${query.toString()}`,
+  });
+  sendPdf(res, pdf, fileName, { download: true });
 }
 
 /** What the pages show of a dossier's result: its number and date, and where to download and verify it. */

@@ -364,6 +364,50 @@ export function openApiDocument(baseUrl: string) {
           },
         },
       },
+      '/stats': {
+        get: {
+          summary:
+            'The figures of the statistics page for an agency with its sub-agencies and a period (public, no token)',
+          security: [],
+          parameters: [
+            {
+              name: 'agency',
+              in: 'query',
+              schema: { type: 'string' },
+              description: 'agency code; the province when absent',
+            },
+            {
+              name: 'from',
+              in: 'query',
+              schema: { type: 'string', format: 'date' },
+              description: 'first day (Vietnam time); 1 January of the year when absent',
+            },
+            {
+              name: 'to',
+              in: 'query',
+              schema: { type: 'string', format: 'date' },
+              description:
+                'last day, at most five years after from; today or the end of that year when absent',
+            },
+            {
+              name: 'month',
+              in: 'query',
+              schema: { type: 'string', pattern: '^\\d{4}-\\d{2}$' },
+              description: 'a whole month YYYY-MM instead of from and to',
+            },
+          ],
+          responses: {
+            '200': {
+              description:
+                'agency, period (from, to, asOf), total and byAgency (each agency on its own) with received, resolved (early, onTime, late), onTimeRate, averageProcessingDays, inProgress, supplementRequests, refusals, withdrawals, results with signingRate, certificates, ratings; ratingsByProcedure; monthly (the twelve months ending with the period)',
+              content: { 'application/json': { schema: { type: 'object' } } },
+            },
+            '422': errorResponse(
+              'An unknown agency, a date that does not exist, or a period out of order or too long',
+            ),
+          },
+        },
+      },
     },
   };
 }

@@ -5,6 +5,8 @@ import type { AuditRepository } from '../../data/auditRepository';
 import { type Db, isUniqueViolation } from '../../data/db';
 import type { ApplicantSnapshot, Dossier, DossierRepository } from '../../data/dossierRepository';
 import type { ProcedureRepository, ProcedureVersion } from '../../data/procedureRepository';
+import type { StatisticsRepository } from '../../data/statisticsRepository';
+import { eventIncrement, localDateOf } from '../../domain/dossierFigures';
 import type { User } from '../../data/userRepository';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../errors';
 import type { FileStore } from '../../files/fileStore';
@@ -72,6 +74,7 @@ export class SubmitDossier {
       calendars: CalendarService;
       papers: FileStore;
       workflows: Map<string, WorkflowDefinition>;
+      statistics: StatisticsRepository;
     },
   ) {}
 
@@ -218,6 +221,15 @@ export class SubmitDossier {
           note: null,
           details: { channel, dueAt: dueAt.toISOString(), procedureVersion: procedure.version },
         });
+        await deps.statistics.addDaily(
+          trx,
+          {
+            agencyId: agency.id,
+            procedureId: procedure.procedureId,
+            day: localDateOf(now, calendar.settings.utcOffsetMinutes),
+          },
+          eventIncrement('SUBMIT', channel, null)!,
+        );
         await deps.audit.append(trx, {
           occurredAt: now,
           actorUserId: user.id,

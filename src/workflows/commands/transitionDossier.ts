@@ -11,6 +11,15 @@ import type {
 } from '../../data/dossierRepository';
 import type { NotificationRepository } from '../../data/notificationRepository';
 import type { ProcedureRepository } from '../../data/procedureRepository';
+import type { StatisticsRepository } from '../../data/statisticsRepository';
+import {
+  classifyResolution,
+  eventIncrement,
+  historyOf,
+  localDateOf,
+  type Resolution,
+  RESOLVING_ACTIONS,
+} from '../../domain/dossierFigures';
 import type { User, UserRepository } from '../../data/userRepository';
 import { AppError, ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../errors';
 import type { FileStore } from '../../files/fileStore';
@@ -90,9 +99,16 @@ interface RecordedStep {
   dossier: Dossier;
   def: ProcedureDefinition;
   roles: ActorRole[];
-  effects: { to: DossierStatus; details: Record<string, unknown>; files: NewDossierFile[] };
+  effects: {
+    to: DossierStatus;
+    details: Record<string, unknown>;
+    files: NewDossierFile[];
+    resolution: Resolution | null;
+  };
   input: { reason?: string };
   now: Date;
+  /** The Vietnam-time day of `now`, under which the figures count the event. */
+  day: string;
 }
 
 export class TransitionDossier {
@@ -111,6 +127,7 @@ export class TransitionDossier {
       workflows: Map<string, WorkflowDefinition>;
       enqueueNotices: EnqueueNotices;
       results: ResultService;
+      statistics: StatisticsRepository;
     },
   ) {}
 
@@ -194,7 +211,8 @@ export class TransitionDossier {
         );
         if (!ok) throw new ConflictError();
         if (work) Object.assign(effects.details, await work.apply(trx));
-        await this.record(trx, ctx, { t, action, dossier, def, roles, effects, input, now });
+        const day = localDateOf(now, calendar.settings.utcOffsetMinutes);
+        await this.record(trx, ctx, { t, action, dossier, def, roles, effects, input, now, day });
         return (await deps.dossiers.findById(dossier.id, trx))!;
       });
     } catch (err) {
@@ -230,7 +248,7 @@ export class TransitionDossier {
   /** The transition's records: files, the event, the audit entry, the notices. */
   private async record(trx: Db, ctx: RequestContext, step: RecordedStep): Promise<void> {
     const { deps } = this;
-    const { t, action, dossier, def, roles, effects, input, now } = step;
+    const { t, action, dossier, def, roles, effects, input, now, day } = step;
     await deps.dossiers.addFiles(trx, dossier.id, effects.files, now);
     await deps.dossiers.addEvent(trx, dossier.id, {
       occurredAt: now,
@@ -242,6 +260,14 @@ export class TransitionDossier {
       note: input.reason ?? null,
       details: effects.details,
     });
+    const counted = eventIncrement(action.name, dossier.channel, effects.resolution);
+    if (counted) {
+      await deps.statistics.addDaily(
+        trx,
+        { agencyId: dossier.agencyId, procedureId: dossier.procedureId, day },
+        counted,
+      );
+    }
     await deps.audit.append(trx, {
       occurredAt: now,
       actorUserId: t.actor.id,
@@ -284,8 +310,10 @@ export class TransitionDossier {
     changes: WorkflowChanges;
     details: Record<string, unknown>;
     files: NewDossierFile[];
+    resolution: Resolution | null;
   }> {
     const details: Record<string, unknown> = {};
+    let resolution: Resolution | null = null;
     const changes: WorkflowChanges = {};
     const uploads = t.uploads ?? [];
     let files = fileRows(uploads);
@@ -379,7 +407,6 @@ export class TransitionDossier {
         break;
       }
       case 'approve':
-      case 'refuse':
         changes.decidedAt = now;
         break;
       case 'release':
@@ -389,13 +416,29 @@ export class TransitionDossier {
       default:
         break;
     }
+    if ((RESOLVING_ACTIONS as readonly string[]).includes(action.name)) {
+      if (action.name === 'refuse') changes.decidedAt = now;
+      // Classified once, as it happens: the figures never re-judge a resolution with a later calendar.
+      const history = historyOf(await this.deps.dossiers.events(d.id));
+      resolution = classifyResolution(
+        calendar,
+        { resolvedAt: now, dueAt: d.dueAt, countingFrom: d.countingFrom },
+        history,
+      );
+      Object.assign(changes, {
+        resolvedAt: now,
+        timeliness: resolution.timeliness,
+        workingMs: resolution.workingMs,
+      });
+      details.resolution = resolution;
+    }
     if (['REFUSED', 'WITHDRAWN'].includes(to)) changes.completedAt = now;
     if (to !== d.status || action.name === 'resubmit') {
       const share = budgetShare(wf, to);
       changes.stepDueAt =
         share > 0 ? calendar.addWorkingMillis(calendar.nextWorkingInstant(now), share * limitMs) : null;
     }
-    return { to, changes, details, files };
+    return { to, changes, details, files, resolution };
   }
 
   /** The procedure's time limit as working milliseconds (for step budgets). */

@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  classifyResolution,
+  eventIncrement,
+  historyOf,
+  isOverdueAt,
+  monthsEnding,
+  processingMillis,
+  ratingIncrement,
+  stateAt,
+  timeliness,
+} from '../../src/domain/dossierFigures';
+import { WorkingCalendar } from '../../src/domain/workingCalendar';
+
+const VN = 420;
+/** An instant given in Vietnam time. */
+const vn = (dateTime: string) => new Date(`${dateTime}:00.000+07:00`);
+const HOUR = 3_600_000;
+// No holidays: Monday 23 November 2026 is a plain working week.
+const calendar = new WorkingCalendar([]);
+
+describe('what a resolution counts as', () => {
+  const due = vn('2026-11-26T17:00');
+  it('is early on a day before the due day, on time on the due day up to the due time, late after', () => {
+    assert.equal(timeliness(vn('2026-11-25T16:59'), due, VN), 'EARLY');
+    assert.equal(timeliness(vn('2026-11-26T00:00'), due, VN), 'ON_TIME');
+    assert.equal(timeliness(due, due, VN), 'ON_TIME');
+    assert.equal(timeliness(new Date(due.getTime() + 1), due, VN), 'LATE');
+  });
+
+  it('takes the working time of a supplement pause out of the processing time', () => {
+    // Counting from Monday 09:00, asked for a paper Monday 11:00, resubmitted Wednesday 09:00, resolved
+    // Wednesday 11:00: two working hours before the pause and two after.
+    const history = historyOf([
+      {
+        action: 'SUBMIT',
+        occurredAt: vn('2026-11-23T09:00'),
+        details: { dueAt: '2026-11-26T10:00:00.000Z' },
+      },
+      { action: 'request_supplement', occurredAt: vn('2026-11-23T11:00'), details: {} },
+      {
+        action: 'resubmit',
+        occurredAt: vn('2026-11-25T09:00'),
+        details: { dueAt: '2026-11-27T10:00:00.000Z' },
+      },
+    ]);
+    const resolvedAt = vn('2026-11-25T11:00');
+    assert.equal(processingMillis(calendar, vn('2026-11-23T09:00'), resolvedAt, history), 4 * HOUR);
+    const r = classifyResolution(
+      calendar,
+      { resolvedAt, dueAt: new Date('2026-11-27T10:00:00.000Z'), countingFrom: vn('2026-11-23T09:00') },
+      history,
+    );
+    assert.deepEqual(r, { timeliness: 'EARLY', workingMs: 4 * HOUR });
+    // The due date in force is the resubmission's, not the submission's.
+    assert.equal(stateAt(history, resolvedAt).dueAt?.toISOString(), '2026-11-27T10:00:00.000Z');
+  });
+
+  it('counts a paused dossier as neither overdue nor closed, and a withdrawn one as closed', () => {
+    const history = historyOf([
+      {
+        action: 'SUBMIT',
+        occurredAt: vn('2026-11-23T09:00'),
+        details: { dueAt: '2026-11-24T10:00:00.000Z' },
+      },
+      { action: 'request_supplement', occurredAt: vn('2026-11-23T10:00'), details: {} },
+    ]);
+    const later = vn('2026-12-01T09:00');
+    const paused = stateAt(history, later);
+    assert.deepEqual([paused.closed, paused.paused, isOverdueAt(paused, later)], [false, true, false]);
+    const withdrawn = stateAt(
+      [...history, { action: 'withdraw', occurredAt: vn('2026-11-24T09:00'), dueAt: null }],
+      later,
+    );
+    assert.equal(withdrawn.closed, true);
+  });
+});
+
+describe('the daily counts an event adds', () => {
+  it('counts submissions by channel, resolutions with their timeliness and working time', () => {
+    assert.deepEqual(eventIncrement('SUBMIT', 'ONLINE', null), { received_online: 1 });
+    assert.deepEqual(eventIncrement('SUBMIT', 'COUNTER', null), { received_counter: 1 });
+    assert.deepEqual(eventIncrement('release', 'ONLINE', { timeliness: 'LATE', workingMs: 5 }), {
+      released: 1,
+      resolved_late: 1,
+      working_ms: 5,
+    });
+    assert.deepEqual(eventIncrement('refuse', 'COUNTER', { timeliness: 'EARLY', workingMs: 0 }), {
+      refused: 1,
+      resolved_early: 1,
+      working_ms: 0,
+    });
+    assert.deepEqual(eventIncrement('request_supplement', 'ONLINE', null), { supplement_requests: 1 });
+    assert.equal(eventIncrement('accept', 'ONLINE', null), null);
+    assert.throws(() => eventIncrement('release_paper', 'ONLINE', null), /classification/);
+  });
+
+  it('counts a rating of 1 to 5 and nothing else', () => {
+    assert.deepEqual(ratingIncrement(4), { ratings: 1, rating_sum: 4, rated_4: 1 });
+    assert.throws(() => ratingIncrement(0));
+    assert.throws(() => ratingIncrement(2.5));
+  });
+
+  it('cuts months at Vietnam midnight', () => {
+    const [first, , last] = monthsEnding('2027-01', 3, VN);
+    assert.equal(first!.month, '2026-11');
+    assert.equal(first!.start.toISOString(), '2026-10-31T17:00:00.000Z');
+    assert.equal(last!.end.toISOString(), '2027-01-31T17:00:00.000Z');
+  });
+});
