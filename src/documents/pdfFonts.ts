@@ -115,11 +115,43 @@ export function sharedFont(font: DocumentFont): SharedFont {
   return parsed;
 }
 
-/** Registers 'serif', 'serif-bold', 'serif-italic' and 'serif-bold-italic' on a document. */
+/**
+ * Shaping a word (fontkit's substitution and positioning lookups) costs more than anything else in a
+ * page, and pdfkit keeps what it shaped only for the life of one document. The runs depend on the font
+ * alone (pdfkit copies a position before changing it, and each document still makes its own subset), so
+ * one cache per font serves every document. It holds words of documents, so it is bounded: past
+ * LAYOUT_CACHE_WORDS it starts again empty.
+ */
+const LAYOUT_CACHE_WORDS = 20_000;
+const layoutCaches = new Map<DocumentFont, { words: Record<string, unknown>; documents: number }>();
+
+interface LaidOutFont {
+  layoutCache?: Record<string, unknown>;
+}
+
+function sharedLayoutCache(name: DocumentFont): Record<string, unknown> {
+  let cache = layoutCaches.get(name);
+  // Counting the words costs a little, so only every hundred documents.
+  if (cache && ++cache.documents % 100 === 0 && Object.keys(cache.words).length > LAYOUT_CACHE_WORDS)
+    cache = undefined;
+  if (!cache) {
+    cache = { words: Object.create(null) as Record<string, unknown>, documents: 0 };
+    layoutCaches.set(name, cache);
+  }
+  return cache.words;
+}
+
+/** Registers 'serif', 'serif-bold', 'serif-italic' and 'serif-bold-italic' on a document, with the
+ * process's shaped words; the document's font is 'serif' afterwards. */
 export function registerFonts(doc: PDFKit.PDFDocument): void {
   // pdfkit 0.17+ takes a parsed fontkit font wherever it takes font bytes.
-  for (const [name, font] of loadSharedFonts())
+  for (const [name, font] of loadSharedFonts()) {
     doc.registerFont(name, font as unknown as PDFKit.Mixins.PDFFontSource);
+    // Opening a font embeds nothing: only a font that sets text is written into the file.
+    const opened = (doc.font(name) as unknown as { _font: LaidOutFont })._font;
+    if (opened.layoutCache) opened.layoutCache = sharedLayoutCache(name);
+  }
+  doc.font('serif');
 }
 
 /** How many font files this process has read from disk; tests use it to check the cache holds. */

@@ -26,4 +26,16 @@ describe('fonts shared by every document of the process', () => {
     assert.match(await textOf('Thư Ư ơ'), /Thư Ư ơ/);
     assert.match(await textOf('người trưởng'), /người trưởng/);
   });
+
+  it('share shaped words between documents, each with its own subset and the right text', async () => {
+    // The second document shapes nothing new; its subset must still hold its glyphs and their letters.
+    const words = 'Giấy phép lao động được cấp cho người lao động nước ngoài';
+    assert.match(await textOf(`${words} Ủy ban`), /Giấy phép lao động được cấp/);
+    const again = await textOf(`Ủy ban ${words}`);
+    assert.match(again.replace(/\s+/g, ' '), new RegExp(`Ủy ban ${words}`));
+    const bold = openAdminDocument({ title: 'x', agencyName: 'y', code: 'z', issuedAt: new Date() });
+    // The serif face is the document's font after registration, as every layout expects.
+    assert.equal((bold.doc as unknown as { _font: { name: string } })._font.name, 'DejaVuSerif');
+    await bold.finish();
+  });
 });
