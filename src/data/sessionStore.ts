@@ -1,5 +1,5 @@
 import session from 'express-session';
-import type { Db } from './db';
+import { type Db, toDate } from './db';
 
 type Callback<T = void> = (err?: unknown, value?: T) => void;
 
@@ -8,8 +8,20 @@ type Callback<T = void> = (err?: unknown, value?: T) => void;
  * balancer share sessions and a restart logs nobody out. Errors go to the callback only: a database
  * that is away must give a 503 for that request, never an unhandled rejection that ends the process.
  */
+/**
+ * With a rolling idle timeout every request would write its session's new expiry: a commit (and on
+ * MySQL a log flush) per page view. A touch that moves the stored expiry by less than this is skipped,
+ * so a session may end up to this much before its full idle time, never after.
+ */
+const TOUCH_GRANULARITY_MS = 60_000;
+/** Stored expiries remembered for skipping touches; beyond this many sessions the oldest are forgotten
+ * (a forgotten one is simply written). */
+const REMEMBERED_EXPIRIES = 10_000;
+
 export class DbSessionStore extends session.Store {
   private cleanupTimer: NodeJS.Timeout | undefined;
+  /** sid -> the expiry last read or written by this process (others may have moved it further). */
+  private readonly storedExpiry = new Map<string, number>();
 
   constructor(
     private readonly db: Db,
@@ -32,10 +44,11 @@ export class DbSessionStore extends session.Store {
     this.db('sessions')
       .where({ sid })
       .andWhere('expired', '>', new Date())
-      .first('sess')
-      .then((row: { sess: string } | undefined) =>
-        cb(null, row ? (JSON.parse(row.sess) as session.SessionData) : null),
-      )
+      .first('sess', 'expired')
+      .then((row: { sess: string; expired: unknown } | undefined) => {
+        if (row) this.remember(sid, toDate(row.expired).getTime());
+        cb(null, row ? (JSON.parse(row.sess) as session.SessionData) : null);
+      })
       .catch((err: unknown) => cb(err));
   }
 
@@ -44,24 +57,45 @@ export class DbSessionStore extends session.Store {
       .insert({ sid, sess: JSON.stringify(sess), expired: expiryOf(sess) })
       .onConflict('sid')
       .merge(['sess', 'expired'])
-      .then(() => cb())
+      .then(() => {
+        this.remember(sid, expiryOf(sess).getTime());
+        cb();
+      })
       .catch((err: unknown) => cb(err));
   }
 
   override touch(sid: string, sess: session.SessionData, cb: Callback = () => {}): void {
+    const expired = expiryOf(sess);
+    const stored = this.storedExpiry.get(sid);
+    if (stored !== undefined && expired.getTime() - stored < TOUCH_GRANULARITY_MS) {
+      cb();
+      return;
+    }
     this.db('sessions')
       .where({ sid })
-      .update({ expired: expiryOf(sess) })
-      .then(() => cb())
+      .update({ expired })
+      .then(() => {
+        this.remember(sid, expired.getTime());
+        cb();
+      })
       .catch((err: unknown) => cb(err));
   }
 
   override destroy(sid: string, cb: Callback = () => {}): void {
+    this.storedExpiry.delete(sid);
     this.db('sessions')
       .where({ sid })
       .delete()
       .then(() => cb())
       .catch((err: unknown) => cb(err));
+  }
+
+  private remember(sid: string, expiry: number): void {
+    this.storedExpiry.delete(sid);
+    this.storedExpiry.set(sid, expiry);
+    if (this.storedExpiry.size > REMEMBERED_EXPIRIES) {
+      this.storedExpiry.delete(this.storedExpiry.keys().next().value!);
+    }
   }
 
   close(): void {

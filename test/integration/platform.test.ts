@@ -1,3 +1,4 @@
+import { toDate } from '../../src/data/db';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -80,6 +81,24 @@ describe('the platform', () => {
     await t.deps.db('sessions').update({ expired: new Date('2000-01-01T00:00:00Z') });
     const res = await agent.get('/account');
     assert.equal(res.status, 303);
+  });
+
+  it('moves an active session’s expiry forward without a write on every page view', async () => {
+    const agent = await login(t.app, 'specialist@demo.gov.vn');
+    const expiry = async () =>
+      toDate(
+        ((await t.deps.db('sessions').orderBy('expired', 'desc').first('expired')) as { expired: unknown })
+          .expired,
+      ).getTime();
+    assert.equal((await agent.get('/account')).status, 200);
+    const first = await expiry();
+    // A page view moments later would move the expiry by less than a minute: nothing is written.
+    assert.equal((await agent.get('/account')).status, 200);
+    assert.equal(await expiry(), first);
+    // Five minutes of the idle time used up (as stored): the next page view gives them back.
+    await t.deps.db('sessions').update({ expired: new Date(first - 5 * 60_000) });
+    assert.equal((await agent.get('/account')).status, 200);
+    assert.ok((await expiry()) >= first, 'the full idle time again');
   });
 
   it('changes a password: the old one stops working, the new one works, and it is on record', async () => {
