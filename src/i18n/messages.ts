@@ -355,6 +355,9 @@ export const vi = {
   'upload.tooManyForPaper': 'Giấy tờ này chỉ nhận tối đa {max} tệp.',
   'upload.missingPaper': 'Vui lòng đính kèm giấy tờ này.',
   'upload.unknownPaper': 'Có tệp gửi kèm không thuộc thành phần hồ sơ ({paper}).',
+  'upload.activeContent':
+    'Tệp {file} chứa mã lệnh (JavaScript) hoặc phần không kiểm tra được; vui lòng gửi bản PDF không có mã lệnh (ví dụ in lại ra PDF).',
+  'upload.badFileName': 'Tên tệp {file} không hợp lệ: tên tệp không được chứa đường dẫn (/ hoặc \\).',
   'v.maxLength': 'Tối đa {max} ký tự.',
   'v.integer': 'Vui lòng nhập một số nguyên.',
   'v.min': 'Giá trị nhỏ nhất là {min}.',
@@ -1240,6 +1243,9 @@ export const en: Record<MessageKey, string> = {
   'upload.tooManyForPaper': 'This paper takes at most {max} files.',
   'upload.missingPaper': 'Please attach this paper.',
   'upload.unknownPaper': 'A file was sent for something that is not one of the papers ({paper}).',
+  'upload.activeContent':
+    'The file {file} contains code (JavaScript) or parts that cannot be checked; please send a PDF without code (for example, print it to PDF again).',
+  'upload.badFileName': 'The file name {file} is not valid: a file name cannot contain a path (/ or \\).',
   'v.maxLength': 'At most {max} characters.',
   'v.integer': 'Enter a whole number.',
   'v.min': 'The smallest allowed value is {min}.',

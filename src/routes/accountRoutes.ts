@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import { Router } from 'express';
 import type { Deps } from '../container';
+import { NotFoundError } from '../errors';
 import { requireLogin } from '../middleware/auth';
 import { requestContext } from '../middleware/requestContext';
 import { handleForm } from './forms';
@@ -114,7 +115,10 @@ export function accountRoutes(deps: Deps): Router {
   });
 
   router.post('/account/tokens/:id/revoke', async (req, res) => {
-    await deps.apiTokens.revoke(req.user!, Number(req.params.id), requestContext(req));
+    // Not a number ("NaN", "Infinity") would reach the query as such: MySQL reads it as a column name.
+    const id = Number(req.params.id);
+    if (!Number.isSafeInteger(id) || id <= 0) throw new NotFoundError();
+    await deps.apiTokens.revoke(req.user!, id, requestContext(req));
     req.session.flash = { kind: 'success', key: 'tokens.revokedDone' };
     res.redirect(303, '/account/tokens');
   });

@@ -190,6 +190,12 @@ export function dossierRoutes(deps: Deps): Router {
     if (!Number.isSafeInteger(id) || id <= 0) throw new NotFoundError('dossier.notFound');
     return id;
   };
+  // Not a number ("NaN", "Infinity") would reach the query as such: MySQL reads it as a column name.
+  const fileId = (req: Request) => {
+    const id = Number(req.params.fileId);
+    if (!Number.isSafeInteger(id) || id <= 0) throw new NotFoundError();
+    return id;
+  };
 
   router.get('/my/drafts/:id', async (req, res) => {
     const draft = await deps.dossiers.myDraft(req.user!, draftId(req));
@@ -202,7 +208,7 @@ export function dossierRoutes(deps: Deps): Router {
   });
 
   router.get('/my/drafts/:id/files/:fileId', async (req, res) => {
-    const file = await deps.dossiers.myDraftFile(req.user!, draftId(req), Number(req.params.fileId));
+    const file = await deps.dossiers.myDraftFile(req.user!, draftId(req), fileId(req));
     sendPaper(res, deps, file);
   });
 
@@ -378,7 +384,7 @@ export function dossierRoutes(deps: Deps): Router {
   });
 
   router.get('/my/dossiers/:code/files/:fileId', async (req, res) => {
-    const file = await deps.dossiers.myFile(req.user!, codeParam(req), Number(req.params.fileId));
+    const file = await deps.dossiers.myFile(req.user!, codeParam(req), fileId(req));
     sendPaper(res, deps, file);
   });
 

@@ -3,6 +3,7 @@ import busboy from 'busboy';
 import type { Request } from 'express';
 import { AppError } from '../errors';
 import { FileTooLargeError, type FileStore, type StoredFile } from '../files/fileStore';
+import { PdfActiveContentScanner } from '../files/pdfActiveContent';
 import type { Upload } from '../services/dossierForm';
 
 export interface UploadLimits {
@@ -28,6 +29,12 @@ export class UploadError extends AppError {
   constructor(code: string, status: number, messageKey: string, details?: Record<string, unknown>) {
     super(code, status, messageKey, details);
   }
+}
+
+/** A name that tries to be a path ("../../etc/passwd.pdf", "..\\x.pdf"): browsers send a bare name, so
+ * such a name is refused rather than quietly cut down to its last part. */
+export function isPathLikeFileName(name: string): boolean {
+  return /[\\/]/.test(name) || /^\.+$/.test(name.trim());
 }
 
 /** Keeps a display name: no path, no control characters, at most 200 characters. */
@@ -57,6 +64,8 @@ export function parseMultipart(
     try {
       bb = busboy({
         headers: req.headers,
+        // The name as sent, so that a path in it is seen and refused (busboy would cut it silently).
+        preservePath: true,
         limits: { fields: 200, fieldSize: 64 * 1024, files: limits.files + 1, parts: 400 },
       });
     } catch {
@@ -109,11 +118,20 @@ export function parseMultipart(
         return fail(new UploadError('TOO_MANY_FILES', 413, 'upload.tooManyFiles', { max: limits.files }));
       }
       const originalName = cleanFileName(info.filename);
+      if (isPathLikeFileName(info.filename)) {
+        stream.resume();
+        return fail(
+          new UploadError('BAD_FILE_NAME', 422, 'upload.badFileName', { file: originalName, paper: field }),
+        );
+      }
       const room = Math.min(limits.fileBytes, limits.totalBytes - streamed);
+      // A PDF is read for JavaScript as it streams by: papers are opened by officers in their browsers.
+      const scanner = new PdfActiveContentScanner();
       const counted = stream.pipe(
         new Transform({
           transform(chunk: Buffer, _enc, done) {
             streamed += chunk.length;
+            scanner.push(chunk);
             done(null, chunk);
           },
         }),
@@ -124,6 +142,13 @@ export function parseMultipart(
           files.push({ field, originalName, stored });
           if (stored.size === 0) {
             fail(new UploadError('EMPTY_FILE', 422, 'upload.empty', { file: originalName, paper: field }));
+          } else if (stored.detectedType === 'pdf' && scanner.finish()) {
+            fail(
+              new UploadError('ACTIVE_CONTENT', 422, 'upload.activeContent', {
+                file: originalName,
+                paper: field,
+              }),
+            );
           }
         },
         (err: unknown) => {

@@ -175,7 +175,10 @@ export function officerRoutes(deps: Deps): Router {
   });
 
   router.get('/desk/dossiers/:code/files/:fileId', async (req, res) => {
-    sendPaper(res, deps, await deps.dossiers.officerFile(req.user!, code(req), Number(req.params.fileId)));
+    // Not a number ("NaN", "Infinity") would reach the query as such: MySQL reads it as a column name.
+    const fileId = Number(req.params.fileId);
+    if (!Number.isSafeInteger(fileId) || fileId <= 0) throw new NotFoundError();
+    sendPaper(res, deps, await deps.dossiers.officerFile(req.user!, code(req), fileId));
   });
 
   router.get('/desk/dossiers/:code/notices/:kind.pdf', async (req, res) => {

@@ -109,11 +109,14 @@ function rank(order: string[], field: string): number {
  * handled it (role, and the agency for officers), why, and the due date a step set. */
 export function presentTimeline(t: Translate, view: DossierView, agency: string) {
   return view.events.map((e) => {
-    const applicant = e.actorRole === 'CITIZEN' || e.actorRole === 'BUSINESS';
+    // Filing records the applicant's kind; the applicant's later actions (resubmit, withdraw) the
+    // workflow role APPLICANT, shown as the kind of this dossier's applicant.
+    const applicant = e.actorRole === 'CITIZEN' || e.actorRole === 'BUSINESS' || e.actorRole === 'APPLICANT';
+    const kind = e.actorRole === 'APPLICANT' ? view.dossier.applicant.kind : e.actorRole;
     const due = typeof e.details.dueAt === 'string' ? new Date(e.details.dueAt) : null;
     return {
       at: e.occurredAt,
-      who: applicant ? t(`actor.${e.actorRole}`) : `${t(`role.${e.actorRole}`)}, ${agency}`,
+      who: applicant ? t(`actor.${kind}`) : `${t(`role.${e.actorRole}`)}, ${agency}`,
       what: t(`event.${e.action}`),
       status: t(`dstatus.${e.toStatus}`),
       note: e.note,
