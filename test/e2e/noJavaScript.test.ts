@@ -53,8 +53,6 @@ describe(
     const watch = (page: Page) => {
       page.on('console', (m: ConsoleMessage) => {
         if (m.type() !== 'error') return;
-        // The browser asks for /favicon.ico by itself; the portal has no icon, which is no fault.
-        if (new URL(m.location().url || page.url()).pathname === '/favicon.ico') return;
         complaints.push(`${page.url()}: ${m.text()} (${m.location().url})`);
       });
       return page;
