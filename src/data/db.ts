@@ -89,10 +89,24 @@ async function ensureUtf8mb4(db: Db): Promise<void> {
   }
 }
 
+const MIGRATION_LOCK_WAIT_MS = 120_000;
+
+/** Applies the pending migrations. Several web processes starting together (a deploy) race for knex's
+ * migration lock: the losers wait for the winner to finish instead of failing to start, then find
+ * nothing left to apply. A lock left by a process that died mid-migration still stops the start, once
+ * the wait is over. */
 export async function migrateToLatest(db: Db): Promise<string[]> {
   await ensureUtf8mb4(db);
-  const [, applied] = (await db.migrate.latest(migratorConfig())) as [number, string[]];
-  return applied;
+  const deadline = Date.now() + MIGRATION_LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      const [, applied] = (await db.migrate.latest(migratorConfig())) as [number, string[]];
+      return applied;
+    } catch (err) {
+      if ((err as Error).name !== 'MigrationLocked' || Date.now() > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
 }
 
 export async function rollbackAll(db: Db): Promise<void> {
@@ -126,6 +140,18 @@ export function toDate(value: unknown): Date {
 
 export function toDateOrNull(value: unknown): Date | null {
   return value === null || value === undefined ? null : toDate(value);
+}
+
+/**
+ * Whether a transaction that failed with this error may have committed all the same: its connection
+ * broke while it ran (the driver calls such errors fatal), so the COMMIT may have reached the server
+ * and only the answer got lost. Files written for such a transaction must stay, since a row may name
+ * them: a stray file is harmless, a row without its file is not. A connection that never opened ran
+ * nothing, and SQLite, in the process, always knows.
+ */
+export function mayHaveCommitted(err: unknown): boolean {
+  const e = err as { fatal?: unknown; syscall?: unknown } | null;
+  return e?.fatal === true && e.syscall !== 'connect';
 }
 
 /** Rows from a unique-key violation, for both engines. */

@@ -352,7 +352,12 @@ export class DossierRepository {
     for (const [key, column] of Object.entries(WORKFLOW_COLUMNS) as [keyof WorkflowChanges, string][]) {
       if (changes[key] !== undefined) row[column] = changes[key];
     }
-    const n = await trx('dossiers')
+    // MySQL: the compare-and-set finds its row by the primary key alone. Left to choose, the optimiser
+    // may search through the (status, due_at) index, and officers acting on one dossier at once then
+    // deadlock on that index's gap instead of queueing for the row (and the losers get a 500, not a 409).
+    const table = dialectOf(trx) === 'mysql' ? trx.raw('?? FORCE INDEX (PRIMARY)', ['dossiers']) : 'dossiers';
+    const n = await trx
+      .from(table)
       .where({ id, status: expected.status, version: expected.version })
       .update(row);
     return n === 1;

@@ -15,8 +15,11 @@ const DB_DOWN_CODES = new Set([
 
 /** Whether an error means the database cannot be reached now (answer 503, not 500). */
 export function isDatabaseUnavailable(err: unknown): boolean {
-  const e = err as { code?: string; name?: string; message?: string; errors?: unknown[] };
+  const e = err as { code?: string; name?: string; message?: string; errors?: unknown[]; fatal?: unknown };
   if (e?.code && DB_DOWN_CODES.has(e.code)) return true;
+  // The driver's word for a connection that broke, whatever the code ("Can't add new command when
+  // connection is in closed state", at the ROLLBACK of a transaction whose connection went, has none).
+  if (e?.fatal === true) return true;
   if (e?.name === 'KnexTimeoutError') return true;
   if (
     typeof e?.message === 'string' &&

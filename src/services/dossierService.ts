@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../clock';
 import type { AgencyRepository } from '../data/agencyRepository';
-import type { Db } from '../data/db';
+import { type Db, mayHaveCommitted } from '../data/db';
 import type {
   Dossier,
   DossierEvent,
@@ -238,7 +238,8 @@ export class DossierService {
       await this.papers.removeAll(removed);
       return id;
     } catch (err) {
-      await this.papers.removeAll(uploaded);
+      // A transaction cut off from the database may have committed: its rows may name the papers.
+      if (!mayHaveCommitted(err)) await this.papers.removeAll(uploaded);
       throw err;
     }
   }

@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import type { Clock } from '../../clock';
 import type { AgencyRepository } from '../../data/agencyRepository';
 import type { AuditRepository } from '../../data/auditRepository';
-import { type Db, isUniqueViolation } from '../../data/db';
+import { type Db, isUniqueViolation, mayHaveCommitted } from '../../data/db';
 import type { ApplicantSnapshot, Dossier, DossierRepository } from '../../data/dossierRepository';
 import type { ProcedureRepository, ProcedureVersion } from '../../data/procedureRepository';
 import type { StatisticsRepository } from '../../data/statisticsRepository';
@@ -80,17 +80,24 @@ export class SubmitDossier {
 
   async run(input: SubmitDossierInput, ctx: RequestContext): Promise<SubmitDossierResult> {
     const uploaded = input.uploads.map((u) => u.relPath);
+    const transaction = { committed: false };
     try {
-      const result = await this.submit(input, ctx);
+      const result = await this.submit(input, ctx, transaction);
       if (result.replayed) await this.deps.papers.removeAll(uploaded);
       return result;
     } catch (err) {
-      await this.deps.papers.removeAll(uploaded);
+      // Once the rows name the papers they stay, whatever fails after the commit (reading the dossier
+      // back, say); and so they do when the connection broke and the commit may have happened.
+      if (!transaction.committed && !mayHaveCommitted(err)) await this.deps.papers.removeAll(uploaded);
       throw err;
     }
   }
 
-  private async submit(input: SubmitDossierInput, ctx: RequestContext): Promise<SubmitDossierResult> {
+  private async submit(
+    input: SubmitDossierInput,
+    ctx: RequestContext,
+    transaction: { committed: boolean },
+  ): Promise<SubmitDossierResult> {
     const { deps } = this;
     const user = input.submitter;
     const counter = input.counterApplicant;
@@ -252,6 +259,7 @@ export class SubmitDossier {
       }
       throw err;
     }
+    transaction.committed = true;
     // After commit: papers the applicant replaced in the draft are no longer referenced.
     await deps.papers.removeAll(removedPaths);
     return { dossier: (await deps.dossiers.findById(id))!, replayed: false };

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Clock } from '../../clock';
 import type { AgencyRepository } from '../../data/agencyRepository';
 import type { AuditRepository } from '../../data/auditRepository';
-import type { Db } from '../../data/db';
+import { type Db, mayHaveCommitted } from '../../data/db';
 import type {
   Dossier,
   DossierRepository,
@@ -136,7 +136,8 @@ export class TransitionDossier {
     try {
       return await this.transition(t, ctx);
     } catch (err) {
-      await this.deps.papers.removeAll(uploaded);
+      // A transaction cut off from the database may have committed: its rows may name the papers.
+      if (!mayHaveCommitted(err)) await this.deps.papers.removeAll(uploaded);
       throw err;
     }
   }
@@ -216,8 +217,9 @@ export class TransitionDossier {
         return (await deps.dossiers.findById(dossier.id, trx))!;
       });
     } catch (err) {
-      // A clean-up that fails must not hide why the transition failed.
-      await work?.discard().catch(() => undefined);
+      // A clean-up that fails must not hide why the transition failed. A result file stays where the
+      // transaction may have committed and its row may name the file.
+      if (!mayHaveCommitted(err)) await work?.discard().catch(() => undefined);
       throw err;
     }
   }
