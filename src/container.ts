@@ -43,6 +43,8 @@ import type { WorkflowDefinition } from './workflows/engine';
 import { RatingRepository } from './data/ratingRepository';
 import { StatisticsRepository } from './data/statisticsRepository';
 import { RatingService } from './services/ratingService';
+import { StrayFileSweeper } from './services/strayFileSweeper';
+import { StoredFileRepository } from './data/storedFileRepository';
 import { StatisticsService } from './services/statisticsService';
 
 export interface Deps {
@@ -84,7 +86,7 @@ export interface Deps {
   /** Built here, started only by server.ts: tests and scripts deliver nothing unless they ask. */
   outboxWorker: OutboxWorker;
   scheduler: JobScheduler;
-  jobs: { markOverdue(): Promise<number> };
+  jobs: { markOverdue(): Promise<number>; sweepStrayFiles: StrayFileSweeper };
   /** The figures agencies are judged by, and the applicants' ratings. */
   statistics: StatisticsService;
   ratings: RatingService;
@@ -223,6 +225,12 @@ export function buildDeps(config: Config, db: Db, clock: Clock, logger: Logger):
     outboxWorker: new OutboxWorker(outbox, mailer, clock, logger, { workerId: instanceId }),
     scheduler: new JobScheduler(leases, clock, logger, instanceId),
     jobs: {
+      sweepStrayFiles: new StrayFileSweeper({
+        stores: [files.papers, files.results],
+        files: new StoredFileRepository(db),
+        clock,
+        logger,
+      }),
       markOverdue: () =>
         markOverdue(
           { db, overdue, audit: repos.audit, outbox, clock, logger },

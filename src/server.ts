@@ -5,6 +5,8 @@ import { ConfigError, loadConfig } from './config';
 import { createLogger } from './logger';
 
 const OVERDUE_CHECK_MS = 5 * 60_000;
+/** Files no row names are looked for once a day (see StrayFileSweeper). */
+const STRAY_FILE_SWEEP_MS = 24 * 3_600_000;
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -30,6 +32,9 @@ async function main(): Promise<void> {
   deps.outboxWorker.start();
   deps.scheduler.every('overdue-dossiers', OVERDUE_CHECK_MS, async () => {
     await deps.jobs.markOverdue();
+  });
+  deps.scheduler.every('stray-files', STRAY_FILE_SWEEP_MS, async () => {
+    await deps.jobs.sweepStrayFiles.sweep({ recentOnly: true });
   });
 
   let stopping = false;

@@ -38,6 +38,8 @@ Commands:
   stats check                   recount the statistics from the event log and the ratings and report
                                 every daily count that differs from the one kept (exit 1 if any)
   stats rebuild                 replace the kept daily counts by that recount
+  files sweep [--dry-run]       remove stored files that no row names, written over a day ago (left by
+                                a process that died between writing a file and committing its row)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -129,6 +131,24 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'pki':
       return pkiCommand(rest, config, logger);
+    case 'files': {
+      if (rest[0] !== 'sweep' || rest.slice(1).some((a) => a !== '--dry-run')) {
+        console.error(USAGE);
+        return 2;
+      }
+      const dryRun = rest.includes('--dry-run');
+      const db = createDb(config.database);
+      const deps = buildDeps(config, db, systemClock, logger);
+      try {
+        const r = await deps.jobs.sweepStrayFiles.sweep({ dryRun });
+        console.log(
+          `${r.examined} stored files over a day old examined; ${r.removed} named by no row ${dryRun ? 'would be removed' : 'removed'}.`,
+        );
+        return 0;
+      } finally {
+        await shutdownDeps(deps);
+      }
+    }
     case 'stats': {
       const sub = rest[0];
       if (sub !== 'check' && sub !== 'rebuild') {

@@ -40,6 +40,8 @@ async function sniff(head: Buffer): Promise<{ type: PaperType | null; contentTyp
 
 /** Files under one root folder (storage/papers, storage/results ...), written whole and synced to
  * disk before any database row may point at them. */
+const UUID_NAME = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 export class FileStore {
   constructor(readonly root: string) {}
 
@@ -103,6 +105,32 @@ export class FileStore {
 
   read(relPath: string): fs.ReadStream {
     return fs.createReadStream(this.resolve(relPath));
+  }
+
+  /**
+   * The store's files last written before `cutoff`, as relative paths, a directory at a time. The
+   * store's own layout is year/month/uuid; anything else found under the root is left out. With
+   * `fromMonth` ('YYYY/MM'), months before it are not read.
+   */
+  async *filesBefore(cutoff: Date, fromMonth = '0000/00'): AsyncGenerator<string[]> {
+    const root = path.resolve(this.root);
+    const years = await fs.promises.readdir(root, { withFileTypes: true }).catch(() => []);
+    for (const year of years.filter((d) => d.isDirectory() && /^\d{4}$/.test(d.name))) {
+      const months = await fs.promises.readdir(path.join(root, year.name), { withFileTypes: true });
+      for (const month of months.filter((d) => d.isDirectory() && /^\d{2}$/.test(d.name))) {
+        if (`${year.name}/${month.name}` < fromMonth) continue;
+        const dir = path.join(root, year.name, month.name);
+        const names = (await fs.promises.readdir(dir, { withFileTypes: true }))
+          .filter((d) => d.isFile() && UUID_NAME.test(d.name))
+          .map((d) => d.name);
+        const old: string[] = [];
+        for (const name of names) {
+          const stat = await fs.promises.stat(path.join(dir, name)).catch(() => null);
+          if (stat && stat.mtime.getTime() < cutoff.getTime()) old.push(`${year.name}/${month.name}/${name}`);
+        }
+        if (old.length > 0) yield old;
+      }
+    }
   }
 
   exists(relPath: string): boolean {
