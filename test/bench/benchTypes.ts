@@ -5,4 +5,8 @@ export interface BenchRow {
   /** What the row is held to, in words; null for a yardstick. */
   target: string | null;
   ok: boolean | null;
+  /** The slowest percent of the runs starts here; only where the tail is what the target is about. */
+  p99_ms?: number;
+  /** How many timed runs the figures are taken from. */
+  runs?: number;
 }
