@@ -474,42 +474,57 @@ export class DossierRepository {
     after: { dueAt: Date; id: number } | null,
     limit: number,
   ): Promise<InboxItem[]> {
-    const q = this.db('dossiers as d')
-      .join('procedures as p', 'p.id', 'd.procedure_id')
-      .join('procedure_versions as pv', 'pv.id', 'd.procedure_version_id')
-      .where('d.agency_id', filter.agencyId)
-      .whereNotNull('d.due_at');
-    if (filter.status) q.where('d.status', filter.status);
-    else if (!filter.includeClosed) q.whereNotIn('d.status', CLOSED);
-    if (filter.procedureCode) q.where('p.code', filter.procedureCode);
-    if (filter.dueBefore) q.where('d.due_at', '<', filter.dueBefore);
-    if (filter.assigneeUserId) q.where('d.assignee_user_id', filter.assigneeUserId);
-    if (filter.q) {
-      const like = filter.q.replace(/[!%_]/g, (c) => `!${c}`);
-      q.where((w) =>
-        w
-          .whereRaw("d.code LIKE ? ESCAPE '!'", [`${like}%`])
-          .orWhereRaw("d.applicant LIKE ? ESCAPE '!'", [`%${like}%`]),
-      );
+    type Row = ListRow & { version: number; applicant: string; assignee_user_id: number | null };
+    const page = (open: 'UNFINISHED' | 'RESULT_READY' | null) => {
+      const q = this.db('dossiers as d')
+        .join('procedures as p', 'p.id', 'd.procedure_id')
+        .join('procedure_versions as pv', 'pv.id', 'd.procedure_version_id')
+        .where('d.agency_id', filter.agencyId)
+        .whereNotNull('d.due_at');
+      if (filter.status) q.where('d.status', filter.status);
+      else if (open === 'UNFINISHED') q.whereNull('d.completed_at').whereNotIn('d.status', CLOSED);
+      else if (open === 'RESULT_READY') q.where('d.status', 'RESULT_READY');
+      if (filter.procedureCode) q.where('p.code', filter.procedureCode);
+      if (filter.dueBefore) q.where('d.due_at', '<', filter.dueBefore);
+      if (filter.assigneeUserId) q.where('d.assignee_user_id', filter.assigneeUserId);
+      if (filter.q) {
+        const like = filter.q.replace(/[!%_]/g, (c) => `!${c}`);
+        q.where((w) =>
+          w
+            .whereRaw("d.code LIKE ? ESCAPE '!'", [`${like}%`])
+            .orWhereRaw("d.applicant LIKE ? ESCAPE '!'", [`%${like}%`]),
+        );
+      }
+      if (after) {
+        q.where((w) =>
+          w
+            .where('d.due_at', '>', after.dueAt)
+            .orWhere((w2) => w2.where('d.due_at', '=', after.dueAt).andWhere('d.id', '>', after.id)),
+        );
+      }
+      return q
+        .orderBy([
+          { column: 'd.due_at', order: 'asc' },
+          { column: 'd.id', order: 'asc' },
+        ])
+        .limit(limit)
+        .select([...LIST_COLUMNS, 'd.version', 'd.applicant', 'd.assignee_user_id']) as Promise<Row[]>;
+    };
+    let rows: Row[];
+    if (filter.status || filter.includeClosed) rows = await page(null);
+    else {
+      // The open dossiers are the unfinished ones (no completion yet, read in due order from their own
+      // index) and those whose result waits to be handed over (by status). Each part is a page in due
+      // order; the page is the first `limit` of the two merged.
+      const [unfinished, ready] = await Promise.all([page('UNFINISHED'), page('RESULT_READY')]);
+      const seen = new Set<number>();
+      rows = [...unfinished, ...ready]
+        .filter((r) => !seen.has(Number(r.id)) && seen.add(Number(r.id)))
+        .sort(
+          (a, b) => toDate(a.due_at).getTime() - toDate(b.due_at).getTime() || Number(a.id) - Number(b.id),
+        )
+        .slice(0, limit);
     }
-    if (after) {
-      q.where((w) =>
-        w
-          .where('d.due_at', '>', after.dueAt)
-          .orWhere((w2) => w2.where('d.due_at', '=', after.dueAt).andWhere('d.id', '>', after.id)),
-      );
-    }
-    const rows = (await q
-      .orderBy([
-        { column: 'd.due_at', order: 'asc' },
-        { column: 'd.id', order: 'asc' },
-      ])
-      .limit(limit)
-      .select([...LIST_COLUMNS, 'd.version', 'd.applicant', 'd.assignee_user_id'])) as (ListRow & {
-      version: number;
-      applicant: string;
-      assignee_user_id: number | null;
-    })[];
     return rows.map((r) => ({
       ...toListItem(r),
       version: Number(r.version),

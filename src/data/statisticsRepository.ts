@@ -29,7 +29,6 @@ export type DailySums = Record<(typeof DAILY_COUNTS)[number] | 'working_ms', num
 /** A dossier that may still have been open at a moment (closed after it, or not at all). */
 export interface OpenCandidateRow {
   dossierId: number;
-  code: string;
   agencyId: number;
   dueAt: Date | null;
 }
@@ -428,8 +427,9 @@ export class StatisticsRepository {
    * narrowed through the (agency, completed, submitted) index; the history decides. */
   async openCandidates(agencyIds: readonly number[], at: Date): Promise<OpenCandidateRow[]> {
     if (agencyIds.length === 0) return [];
-    const columns = ['id', 'code', 'agency_id', 'due_at'];
-    type Row = { id: number; code: string; agency_id: number; due_at: unknown };
+    // No `code`: these columns are all in the open-dossier index, so the read never touches the rows.
+    const columns = ['id', 'agency_id', 'due_at'];
+    type Row = { id: number; agency_id: number; due_at: unknown };
     const [open, closedLater] = (await Promise.all([
       this.db('dossiers')
         .whereIn('agency_id', agencyIds)
@@ -445,11 +445,23 @@ export class StatisticsRepository {
     return [...open, ...closedLater]
       .map((r) => ({
         dossierId: n(r.id),
-        code: r.code,
         agencyId: n(r.agency_id),
         dueAt: toDateOrNull(r.due_at),
       }))
       .sort((a, b) => a.dossierId - b.dossierId);
+  }
+
+  /** The codes of the dossiers, by id. */
+  async codesOf(dossierIds: readonly number[]): Promise<Map<number, string>> {
+    const out = new Map<number, string>();
+    for (const ids of slices(dossierIds)) {
+      const rows = (await this.db('dossiers').whereIn('id', ids).select('id', 'code')) as {
+        id: number;
+        code: string;
+      }[];
+      for (const r of rows) out.set(n(r.id), r.code);
+    }
+    return out;
   }
 
   /** Procedures in the catalogue now, per agency and online level of their current version. */

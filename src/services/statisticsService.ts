@@ -549,18 +549,26 @@ export class StatisticsService {
       case 'not-yet-due':
       case 'overdue':
       case 'paused': {
-        const rows = (await this.openAt(ids, asOf))
-          .filter((d) =>
-            figure === 'overdue'
-              ? d.overdue
-              : figure === 'not-yet-due'
-                ? !d.overdue
-                : figure === 'paused'
-                  ? d.state.paused
-                  : true,
-          )
-          .map((d) => ({ code: d.code, agencyId: d.agencyId, at: null, dueAt: d.state.dueAt ?? d.dueAt }));
-        page = { total: rows.length, rows: rows.slice(0, limit) };
+        const open = (await this.openAt(ids, asOf)).filter((d) =>
+          figure === 'overdue'
+            ? d.overdue
+            : figure === 'not-yet-due'
+              ? !d.overdue
+              : figure === 'paused'
+                ? d.state.paused
+                : true,
+        );
+        const listed = open.slice(0, limit);
+        const codes = await statistics.codesOf(listed.map((d) => d.dossierId));
+        page = {
+          total: open.length,
+          rows: listed.map((d) => ({
+            code: codes.get(d.dossierId) ?? '',
+            agencyId: d.agencyId,
+            at: null,
+            dueAt: d.state.dueAt ?? d.dueAt,
+          })),
+        };
         break;
       }
       case 'supplement-requests':

@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import request from 'supertest';
+import { FixedClock } from '../../src/clock';
+import type { InboxFilter } from '../../src/data/dossierRepository';
+import { filePermitByApi } from '../helpers/fixtures';
+import { DEMO_PASSWORD, startTestApp, type TestApp } from '../helpers/testApp';
+
+const HOUR = 3_600_000;
+
+describe('the desk inbox: open dossiers in due order, a page at a time', () => {
+  let t: TestApp;
+  const codes: Record<string, string> = {};
+  let agencyId: number;
+  const base = new Date('2026-11-25T10:00:00.000Z');
+
+  before(async () => {
+    t = await startTestApp({ clock: new FixedClock('2026-11-23T02:00:00.000Z') });
+    const token = (
+      await request(t.app)
+        .post('/api/v1/tokens')
+        .send({ email: 'business@demo.gov.vn', password: DEMO_PASSWORD })
+    ).body.token as string;
+    // Where each dossier stands and when it is due, set on the rows: this is about the read, not the moves.
+    const shapes: [string, string, number, boolean][] = [
+      ['submitted', 'SUBMITTED', 3, false],
+      ['review', 'IN_REVIEW', 1, false],
+      ['ready', 'RESULT_READY', 2, true],
+      ['returned', 'RETURNED', 0, true],
+      ['refused', 'REFUSED', 0, true],
+      ['paused', 'SUPPLEMENT_REQUESTED', 4, false],
+      ['sameDue', 'ACCEPTED', 3, false],
+    ];
+    for (const [name, status, hours, completed] of shapes) {
+      codes[name] = await filePermitByApi(t.app, token);
+      await t.deps
+        .db('dossiers')
+        .where({ code: codes[name] })
+        .update({
+          status,
+          due_at: new Date(base.getTime() + hours * HOUR),
+          completed_at: completed ? new Date(base.getTime() - HOUR) : null,
+        });
+    }
+    agencyId = (await t.deps.repos.dossiers.findByCode(codes.submitted!))!.agencyId;
+  });
+  after(async () => {
+    await t.close();
+  });
+
+  const inbox = async (filter: Partial<InboxFilter>, limit = 50, from?: { dueAt: Date; id: number }) =>
+    t.deps.repos.dossiers.inbox({ agencyId, ...filter }, from ?? null, limit);
+  const names = (items: { code: string | null }[]) =>
+    items.map((i) => Object.keys(codes).find((k) => codes[k] === i.code));
+
+  it('lists the unfinished dossiers and the results waiting to be handed over, by due date then id', async () => {
+    assert.deepEqual(names(await inbox({})), ['review', 'ready', 'submitted', 'sameDue', 'paused']);
+  });
+
+  it('pages across both kinds with the (due date, id) key and loses or repeats nothing', async () => {
+    const seen: string[] = [];
+    let from: { dueAt: Date; id: number } | undefined;
+    for (;;) {
+      const page = await inbox({}, 2, from);
+      if (page.length === 0) break;
+      seen.push(...(names(page) as string[]));
+      const last = page[page.length - 1]!;
+      from = { dueAt: last.dueAt!, id: last.id };
+    }
+    assert.deepEqual(seen, ['review', 'ready', 'submitted', 'sameDue', 'paused']);
+  });
+
+  it('keeps the filters: a status, closed ones on demand, due before a moment', async () => {
+    assert.deepEqual(names(await inbox({ status: 'RESULT_READY' })), ['ready']);
+    assert.deepEqual(names(await inbox({ includeClosed: true })), [
+      'returned',
+      'refused',
+      'review',
+      'ready',
+      'submitted',
+      'sameDue',
+      'paused',
+    ]);
+    assert.deepEqual(names(await inbox({ dueBefore: new Date(base.getTime() + 2.5 * HOUR) })), [
+      'review',
+      'ready',
+    ]);
+  });
+});
