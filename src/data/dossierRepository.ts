@@ -264,6 +264,9 @@ export interface InboxItem extends DossierListItem {
 }
 
 const CLOSED: readonly DossierStatus[] = ['DRAFT', 'RETURNED', 'REFUSED', 'WITHDRAWN'];
+/** What an officer types when looking for a dossier by code: the agency code's start ("000.00.12"). No
+ * applicant's name looks like it, so such a search reads the code's index only. */
+const DOSSIER_CODE_PREFIX = /^\d{3}\.\d{2}/;
 
 export class DossierRepository {
   constructor(private readonly db: Db) {}
@@ -475,7 +478,7 @@ export class DossierRepository {
     limit: number,
   ): Promise<InboxItem[]> {
     type Row = ListRow & { version: number; applicant: string; assignee_user_id: number | null };
-    const page = (open: 'UNFINISHED' | 'RESULT_READY' | null) => {
+    const page = (open: 'UNFINISHED' | 'RESULT_READY' | 'OPEN' | null) => {
       const q = this.db('dossiers as d')
         .join('procedures as p', 'p.id', 'd.procedure_id')
         .join('procedure_versions as pv', 'pv.id', 'd.procedure_version_id')
@@ -484,16 +487,20 @@ export class DossierRepository {
       if (filter.status) q.where('d.status', filter.status);
       else if (open === 'UNFINISHED') q.whereNull('d.completed_at').whereNotIn('d.status', CLOSED);
       else if (open === 'RESULT_READY') q.where('d.status', 'RESULT_READY');
+      else if (open === 'OPEN') q.whereNotIn('d.status', CLOSED);
       if (filter.procedureCode) q.where('p.code', filter.procedureCode);
       if (filter.dueBefore) q.where('d.due_at', '<', filter.dueBefore);
       if (filter.assigneeUserId) q.where('d.assignee_user_id', filter.assigneeUserId);
       if (filter.q) {
         const like = filter.q.replace(/[!%_]/g, (c) => `!${c}`);
-        q.where((w) =>
-          w
-            .whereRaw("d.code LIKE ? ESCAPE '!'", [`${like}%`])
-            .orWhereRaw("d.applicant LIKE ? ESCAPE '!'", [`%${like}%`]),
-        );
+        if (DOSSIER_CODE_PREFIX.test(filter.q)) q.whereRaw("d.code LIKE ? ESCAPE '!'", [`${like}%`]);
+        else {
+          q.where((w) =>
+            w
+              .whereRaw("d.code LIKE ? ESCAPE '!'", [`${like}%`])
+              .orWhereRaw("d.applicant LIKE ? ESCAPE '!'", [`%${like}%`]),
+          );
+        }
       }
       if (after) {
         q.where((w) =>
@@ -511,7 +518,11 @@ export class DossierRepository {
         .select([...LIST_COLUMNS, 'd.version', 'd.applicant', 'd.assignee_user_id']) as Promise<Row[]>;
     };
     let rows: Row[];
-    if (filter.status || filter.includeClosed) rows = await page(null);
+    // A code is found through its unique index whatever the dossier's state; the open statuses then
+    // narrow the few it finds.
+    if (filter.q && DOSSIER_CODE_PREFIX.test(filter.q) && !filter.status && !filter.includeClosed)
+      rows = await page('OPEN');
+    else if (filter.status || filter.includeClosed) rows = await page(null);
     else {
       // The open dossiers are the unfinished ones (no completion yet, read in due order from their own
       // index) and those whose result waits to be handed over (by status). Each part is a page in due

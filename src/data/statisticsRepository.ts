@@ -91,6 +91,9 @@ function slices<T>(items: readonly T[]): T[][] {
 
 const n = (v: unknown): number => Number(v ?? 0);
 
+/** Slices of histories read at once: well under the connection pool, so requests still get a connection. */
+const HISTORY_READERS = 4;
+
 /** An engine-neutral sum: `SUM(CASE WHEN <condition> THEN 1 ELSE 0 END)`. */
 const countIf = (condition: string) => `SUM(CASE WHEN ${condition} THEN 1 ELSE 0 END)`;
 
@@ -394,7 +397,7 @@ export class StatisticsRepository {
   async clockHistory(dossierIds: readonly number[], before?: Date): Promise<Map<number, HistoryEvent[]>> {
     const actions = [...new Set<string>([...DUE_SETTING_ACTIONS, ...PAUSE_ACTIONS, ...CLOSING_ACTIONS])];
     const out = new Map<number, HistoryEvent[]>();
-    for (const ids of slices(dossierIds)) {
+    const read = async (ids: number[]) => {
       const q = this.db('dossier_events').whereIn('dossier_id', ids).whereIn('action', actions);
       if (before) q.where('occurred_at', '<', before);
       const rows = (await q
@@ -419,12 +422,19 @@ export class StatisticsRepository {
         list.push({ action: r.action, occurredAt: toDate(r.occurred_at), dueAt });
         out.set(id, list);
       }
-    }
+    };
+    // A past period's end may find thousands of dossiers open: their histories are read a few slices at
+    // a time side by side (each slice holds whole dossiers, so each one's events stay in order).
+    const pending = slices(dossierIds);
+    const worker = async () => {
+      for (let ids = pending.shift(); ids; ids = pending.shift()) await read(ids);
+    };
+    await Promise.all(Array.from({ length: HISTORY_READERS }, worker));
     return out;
   }
 
   /** Dossiers submitted before `at` and not completed before it: a superset of those open at `at`,
-   * narrowed through the (agency, completed, submitted) index; the history decides. */
+   * narrowed through the open-dossier index; the history decides. */
   async openCandidates(agencyIds: readonly number[], at: Date): Promise<OpenCandidateRow[]> {
     if (agencyIds.length === 0) return [];
     // No `code`: these columns are all in the open-dossier index, so the read never touches the rows.

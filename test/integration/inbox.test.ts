@@ -86,4 +86,21 @@ describe('the desk inbox: open dossiers in due order, a page at a time', () => {
       'ready',
     ]);
   });
+
+  it('finds an open dossier by its code, and a closed one only on demand', async () => {
+    assert.deepEqual(names(await inbox({ q: codes.ready! })), ['ready']);
+    assert.deepEqual(names(await inbox({ q: codes.returned! })), []);
+    assert.deepEqual(names(await inbox({ q: codes.returned!, includeClosed: true })), ['returned']);
+    // The agency's code alone: every open dossier, in due order.
+    const prefix = codes.ready!.split('-')[0]!;
+    assert.deepEqual(names(await inbox({ q: prefix })), [
+      'review',
+      'ready',
+      'submitted',
+      'sameDue',
+      'paused',
+    ]);
+    // A name is still found in the applicant's details.
+    assert.equal((await inbox({ q: 'Quang Minh' })).length, 5);
+  });
 });
