@@ -481,9 +481,11 @@ export class DossierRepository {
     const page = (open: 'UNFINISHED' | 'RESULT_READY' | 'OPEN' | null) => {
       // MySQL: the unfinished dossiers come from the open-dossier index, in its order. Left to choose
       // on a later page, the optimiser takes the (agency, due date) index for the keyset and walks
-      // every closed dossier due in between.
+      // every closed dossier due in between. A narrower filter (assignee, procedure, search) keeps
+      // its own choice: the assignee's index, say, finds a specialist's few dossiers at once.
+      const narrowed = filter.assigneeUserId || filter.procedureCode || filter.q;
       const from =
-        open === 'UNFINISHED' && dialectOf(this.db) === 'mysql'
+        open === 'UNFINISHED' && !narrowed && dialectOf(this.db) === 'mysql'
           ? this.db.raw('?? AS ?? FORCE INDEX (??)', ['dossiers', 'd', 'dossiers_open_by_due_index'])
           : 'dossiers as d';
       const q = this.db
