@@ -3,7 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
 import { FixedClock } from '../../src/clock';
 import { civilStatusExtract } from '../../src/services/catalogue/civilStatusExtract';
-import { samplePdf, samplePng } from '../helpers/fixtures';
+import { parseCsv } from '../helpers/reportTable';
+import { filePermitByApi, samplePdf } from '../helpers/fixtures';
 import {
   type Agent,
   csrfFrom,
@@ -25,29 +26,6 @@ const COMMUNE = '000.20.21.H10';
 /** An instant given in Vietnam time. */
 const vn = (dateTime: string) => new Date(`${dateTime}:00.000+07:00`).toISOString();
 
-const permitFields: Record<string, string> = {
-  companyName: 'Công ty TNHH Điện tử Quang Minh',
-  taxCode: '2400123458',
-  workerName: 'PARK JI HOON',
-  workerBirthDate: '1985-07-15',
-  sex: 'M',
-  nationality: 'Hàn Quốc',
-  passportNumber: 'M55544433',
-  position: 'MANAGER',
-  jobTitle: 'Giám đốc sản xuất',
-  workplace: 'Khu công nghiệp Quang Châu',
-  periodFrom: '2027-01-01',
-  periodTo: '2028-12-31',
-  approvalReference: '88/BQL-QLLĐ',
-};
-const PAPERS = [
-  'application',
-  'health-certificate',
-  'criminal-record',
-  'qualification',
-  'passport',
-  'demand-approval',
-];
 const extractFields: Record<string, string> = {
   extractType: 'BIRTH',
   subjectName: 'Nguyễn Văn An',
@@ -57,36 +35,6 @@ const extractFields: Record<string, string> = {
 };
 
 type Json = Record<string, unknown>;
-
-/** A small CSV reader (quoted cells, doubled quotes), for the report. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  const body = text.replace(/^\uFEFF/, '');
-  for (let i = 0; i < body.length; i++) {
-    const c = body[i]!;
-    if (quoted) {
-      if (c === '"' && body[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(cell);
-      cell = '';
-    } else if (c === '\r') continue;
-    else if (c === '\n') {
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = '';
-    } else cell += c;
-  }
-  return rows;
-}
 
 /** The figures of an agency's own dossiers that the script below produces, by agency. */
 const zero = {
@@ -131,18 +79,7 @@ describe('statistics: the figures from the event log, with pages, CSV, API and r
     ((await t.deps.db('users').where({ email }).first()) as { id: number }).id;
 
   /** A work permit filed online by the demo business at the industrial-zones authority. */
-  const filePermit = async () => {
-    const req = request(t.app)
-      .post('/api/v1/dossiers')
-      .set('Authorization', `Bearer ${tokens.business}`)
-      .field('procedure', 'BQL-LD-02');
-    for (const [k, v] of Object.entries(permitFields)) req.field(k, v);
-    for (const p of PAPERS) req.attach(p, samplePdf(p), `${p}.pdf`);
-    req.attach('photo', samplePng(), 'anh.png');
-    const res = await req;
-    assert.equal(res.status, 201, JSON.stringify(res.body));
-    return res.body.code as string;
-  };
+  const filePermit = () => filePermitByApi(t.app, tokens.business!);
   /** A civil-status extract filed online by the demo citizen at the commune. */
   const fileExtract = async () => {
     const req = request(t.app)

@@ -8,7 +8,7 @@ import { FixedClock } from '../../src/clock';
 import { REPORT_COLUMNS, REPORT_TITLE, TOTAL_ROW_LABEL } from '../../src/documents/statisticsReportDocument';
 import { filePermitByApi } from '../helpers/fixtures';
 import { assertIncludes, assertQpdfClean, run } from '../helpers/pdfTools';
-import { layoutLines, nameOf, tableLines } from '../helpers/reportTable';
+import { layoutLines, nameOf, tableLines, parseCsv } from '../helpers/reportTable';
 import { DEMO_PASSWORD, startTestApp, type TestApp } from '../helpers/testApp';
 
 const PROVINCE = '000.00.00.H10';
@@ -35,36 +35,6 @@ const CSV_OF_COLUMN = [
   'signing_rate',
   'rating_average',
 ];
-
-/** A CSV reader for the report (quoted cells, doubled quotes). */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  const body = text.replace(/^\uFEFF/, '');
-  for (let i = 0; i < body.length; i++) {
-    const c = body[i]!;
-    if (quoted) {
-      if (c === '"' && body[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(cell);
-      cell = '';
-    } else if (c === '\r') continue;
-    else if (c === '\n') {
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = '';
-    } else cell += c;
-  }
-  return rows;
-}
 
 /** A CSV figure as the PDF prints it: 1.234,5, and a dash for a ratio with nothing to divide. */
 const vi = new Intl.NumberFormat('vi-VN', { maximumFractionDigits: 2 });
