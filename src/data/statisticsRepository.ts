@@ -393,39 +393,68 @@ export class StatisticsRepository {
     );
   }
 
-  /** The events that move the legal clock or close a dossier, per dossier, in the order they happened. */
-  async clockHistory(dossierIds: readonly number[], before?: Date): Promise<Map<number, HistoryEvent[]>> {
+  /**
+   * The events that move the legal clock or close a dossier, per dossier, in the order they happened,
+   * before `before` when given. The events come from the (dossier, action, time) index alone; the due date
+   * a filing, resubmission or extension set is in the event's details, read only for dossiers whose due
+   * date moved after filing (a resubmission or an extension, at any time): for every other dossier the
+   * due date on its row is the one its filing set.
+   */
+  async clockHistory(
+    dossiers: readonly { dossierId: number; dueAt: Date | null }[],
+    before?: Date,
+  ): Promise<Map<number, HistoryEvent[]>> {
     const actions = [...new Set<string>([...DUE_SETTING_ACTIONS, ...PAUSE_ACTIONS, ...CLOSING_ACTIONS])];
+    const rowDue = new Map(dossiers.map((d) => [d.dossierId, d.dueAt]));
     const out = new Map<number, HistoryEvent[]>();
     const read = async (ids: number[]) => {
-      const q = this.db('dossier_events').whereIn('dossier_id', ids).whereIn('action', actions);
-      if (before) q.where('occurred_at', '<', before);
-      const rows = (await q
-        .orderBy([
-          { column: 'dossier_id', order: 'asc' },
-          { column: 'id', order: 'asc' },
-        ])
-        .select('dossier_id', 'action', 'occurred_at', 'details')) as {
-        dossier_id: number;
-        action: string;
-        occurred_at: unknown;
-        details: string;
-      }[];
+      // Every event of the dossiers, filtered here: an IN list of actions beside the dossiers' would
+      // make the engine plan one range per pair (thousands), which costs more than reading them all.
+      const rows = (
+        (await this.db('dossier_events')
+          .whereIn('dossier_id', ids)
+          .select('id', 'dossier_id', 'action', 'occurred_at')) as {
+          id: number;
+          dossier_id: number;
+          action: string;
+          occurred_at: unknown;
+        }[]
+      ).filter((r) => actions.includes(r.action));
+      const moved = new Set(
+        rows.filter((r) => r.action === 'resubmit' || r.action === 'extend').map((r) => n(r.dossier_id)),
+      );
+      const dueOf = new Map<number, Date | null>();
+      const detailed = rows.filter(
+        (r) => moved.has(n(r.dossier_id)) && (DUE_SETTING_ACTIONS as readonly string[]).includes(r.action),
+      );
+      if (detailed.length > 0) {
+        const details = (await this.db('dossier_events')
+          .whereIn(
+            'id',
+            detailed.map((r) => r.id),
+          )
+          .select('id', 'details')) as { id: number; details: string }[];
+        for (const d of details) {
+          const due = (JSON.parse(d.details) as { dueAt?: unknown }).dueAt;
+          dueOf.set(n(d.id), typeof due === 'string' ? new Date(due) : null);
+        }
+      }
+      rows.sort((a, b) => n(a.dossier_id) - n(b.dossier_id) || n(a.id) - n(b.id));
       for (const r of rows) {
+        const occurredAt = toDate(r.occurred_at);
+        if (before && occurredAt.getTime() >= before.getTime()) continue;
         const id = n(r.dossier_id);
         let dueAt: Date | null = null;
-        if ((DUE_SETTING_ACTIONS as readonly string[]).includes(r.action)) {
-          const due = (JSON.parse(r.details) as { dueAt?: unknown }).dueAt;
-          dueAt = typeof due === 'string' ? new Date(due) : null;
-        }
+        if ((DUE_SETTING_ACTIONS as readonly string[]).includes(r.action))
+          dueAt = moved.has(id) ? (dueOf.get(n(r.id)) ?? null) : (rowDue.get(id) ?? null);
         const list = out.get(id) ?? [];
-        list.push({ action: r.action, occurredAt: toDate(r.occurred_at), dueAt });
+        list.push({ action: r.action, occurredAt, dueAt });
         out.set(id, list);
       }
     };
     // A past period's end may find thousands of dossiers open: their histories are read a few slices at
     // a time side by side (each slice holds whole dossiers, so each one's events stay in order).
-    const pending = slices(dossierIds);
+    const pending = slices(dossiers.map((d) => d.dossierId));
     const worker = async () => {
       for (let ids = pending.shift(); ids; ids = pending.shift()) await read(ids);
     };

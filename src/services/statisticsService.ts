@@ -620,10 +620,7 @@ export class StatisticsService {
   /** Dossiers submitted and neither resolved nor withdrawn before `at`, with where they stood then. */
   private async openAt(ids: number[], at: Date): Promise<OpenDossier[]> {
     const candidates = await this.deps.statistics.openCandidates(ids, at);
-    const history = await this.deps.statistics.clockHistory(
-      candidates.map((c) => c.dossierId),
-      at,
-    );
+    const history = await this.deps.statistics.clockHistory(candidates, at);
     const out: OpenDossier[] = [];
     for (const c of candidates) {
       const state = stateAt(history.get(c.dossierId) ?? [], at);
