@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Express } from 'express';
 import request from 'supertest';
 import { FixedClock } from '../../src/clock';
 import { samplePdf } from '../helpers/fixtures';
@@ -9,6 +8,7 @@ import {
   buildScenario,
   DEMO_DESK,
   EMAILS,
+  enumerateRoutes,
   MONDAY_9AM,
   ROLES,
   type Role,
@@ -535,29 +535,6 @@ const CASES: Case[] = [
   // Last: it ends each session.
   { route: 'POST /logout', url: () => '/logout', body: form(), expect: signedIn(303) },
 ];
-
-/** 'METHOD /path' of every route the app answers, read from its router (nested routers included). */
-function enumerateRoutes(app: Express): string[] {
-  interface Layer {
-    route?: { path: string; methods: Record<string, boolean> };
-    handle?: { stack?: Layer[] };
-    rawPath?: string;
-    slash?: boolean;
-  }
-  const found = new Set<string>();
-  const walk = (stack: Layer[], prefix: string) => {
-    for (const layer of stack) {
-      if (layer.route) {
-        for (const m of Object.keys(layer.route.methods))
-          found.add(`${m.toUpperCase()} ${prefix}${layer.route.path}`);
-      } else if (Array.isArray(layer.handle?.stack)) {
-        walk(layer.handle.stack, prefix + (layer.slash ? '' : (layer.rawPath ?? '')));
-      }
-    }
-  };
-  walk((app as unknown as { router: { stack: Layer[] } }).router.stack, '');
-  return [...found].sort();
-}
 
 describe('authorisation: every route against every role', () => {
   let t: TestApp;

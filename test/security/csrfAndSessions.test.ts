@@ -19,6 +19,7 @@ import {
   buildScenario,
   databaseFingerprint,
   EMAILS,
+  enumerateRoutes,
   fileDemandByApi,
   MONDAY_9AM,
   type Scenario,
@@ -64,26 +65,10 @@ function send(agent: Agent, f: Forgery, token: string | undefined, where: 'body'
 
 /** 'POST /path' of every route that changes state outside the token-only API, from the app's router. */
 function stateChangingRoutes(app: Express): string[] {
-  interface Layer {
-    route?: { path: string; methods: Record<string, boolean> };
-    handle?: { stack?: Layer[] };
-    rawPath?: string;
-    slash?: boolean;
-  }
-  const found = new Set<string>();
-  const walk = (stack: Layer[], prefix: string) => {
-    for (const layer of stack) {
-      if (layer.route) {
-        for (const m of Object.keys(layer.route.methods))
-          if (!['get', 'head', 'options'].includes(m))
-            found.add(`${m.toUpperCase()} ${prefix}${layer.route.path}`);
-      } else if (Array.isArray(layer.handle?.stack)) {
-        walk(layer.handle.stack, prefix + (layer.slash ? '' : (layer.rawPath ?? '')));
-      }
-    }
-  };
-  walk((app as unknown as { router: { stack: Layer[] } }).router.stack, '');
-  return [...found].filter((r) => !r.split(' ')[1]!.startsWith('/api/')).sort();
+  return enumerateRoutes(app).filter((r) => {
+    const [method, path] = r.split(' ') as [string, string];
+    return !['GET', 'HEAD', 'OPTIONS'].includes(method) && !path.startsWith('/api/');
+  });
 }
 
 describe('CSRF: every state-changing form refuses a missing or foreign token and changes nothing', () => {

@@ -304,3 +304,26 @@ export function binary(req: request.Test): request.Test {
     res.on('end', () => cb(null, Buffer.concat(chunks)));
   });
 }
+
+/** 'METHOD /path' of every route the app answers, read from its router (nested routers included). */
+export function enumerateRoutes(app: Express): string[] {
+  interface Layer {
+    route?: { path: string; methods: Record<string, boolean> };
+    handle?: { stack?: Layer[] };
+    rawPath?: string;
+    slash?: boolean;
+  }
+  const found = new Set<string>();
+  const walk = (stack: Layer[], prefix: string) => {
+    for (const layer of stack) {
+      if (layer.route) {
+        for (const m of Object.keys(layer.route.methods))
+          found.add(`${m.toUpperCase()} ${prefix}${layer.route.path}`);
+      } else if (Array.isArray(layer.handle?.stack)) {
+        walk(layer.handle.stack, prefix + (layer.slash ? '' : (layer.rawPath ?? '')));
+      }
+    }
+  };
+  walk((app as unknown as { router: { stack: Layer[] } }).router.stack, '');
+  return [...found].sort();
+}
