@@ -136,3 +136,17 @@ export async function filePermitByApi(app: Express, token: string): Promise<stri
   assert.equal(res.status, 201, JSON.stringify(res.body));
   return res.body.code as string;
 }
+
+/** The fields of the foreign-worker demand approval (BQL-LD-01); its paper is 'demand-report'. */
+export const WORK_DEMAND: Readonly<Record<string, string>> = {
+  companyName: 'Công ty TNHH Điện tử Quang Minh',
+  taxCode: '2400123458',
+  industrialZone: 'Khu công nghiệp Đình Trám',
+  position: 'MANAGER',
+  jobTitle: 'Giám đốc nhà máy',
+  workerCount: '1',
+  periodFrom: '2027-03-01',
+  periodTo: '2029-02-28',
+  explanation: 'Quản lý nhà máy mới theo yêu cầu của công ty mẹ.',
+  contactPhone: '0912345678',
+};

@@ -123,8 +123,9 @@ export async function tokenFor(agent: Agent, pagePath: string): Promise<string> 
   return csrfFrom(page.text);
 }
 
-/** Logs in through the real login form, with its real CSRF token. */
-export async function login(app: Express, email: string, password = DEMO_PASSWORD): Promise<Agent> {
+/** Logs in through the real login form, with its real CSRF token: of an app in this process, or of a
+ * running portal given by its base URL. */
+export async function login(app: Express | string, email: string, password = DEMO_PASSWORD): Promise<Agent> {
   const agent = request.agent(app);
   const token = await tokenFor(agent, '/login');
   const res = await agent

@@ -2,21 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
 import { FixedClock } from '../../src/clock';
-import { samplePdf } from '../helpers/fixtures';
+import { samplePdf, WORK_DEMAND } from '../helpers/fixtures';
 import { DEMO_PASSWORD, login, postForm, startTestApp, type TestApp } from '../helpers/testApp';
-
-const demand = {
-  companyName: 'Công ty TNHH Điện tử Quang Minh',
-  taxCode: '2400123458',
-  industrialZone: 'Khu công nghiệp Đình Trám',
-  position: 'MANAGER',
-  jobTitle: 'Giám đốc nhà máy',
-  workerCount: '1',
-  periodFrom: '2027-03-01',
-  periodTo: '2029-02-28',
-  explanation: 'Quản lý nhà máy mới theo yêu cầu của công ty mẹ.',
-  contactPhone: '0912345678',
-};
 
 describe('API v1', () => {
   let t: TestApp;
@@ -39,7 +26,7 @@ describe('API v1', () => {
       .set('Authorization', `Bearer ${tok}`)
       .field('procedure', 'BQL-LD-01');
     if (key) req.set('Idempotency-Key', key);
-    for (const [k, v] of Object.entries(demand)) req.field(k, v);
+    for (const [k, v] of Object.entries(WORK_DEMAND)) req.field(k, v);
     return req.attach('demand-report', samplePdf(), 'bao-cao.pdf');
   };
 

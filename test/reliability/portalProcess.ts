@@ -4,7 +4,7 @@ import net from 'node:net';
 import request from 'supertest';
 import { projectRoot } from '../../src/paths';
 import { PERMIT_FIELDS, PERMIT_PAPERS, samplePdf, samplePng } from '../helpers/fixtures';
-import { type Agent, DEMO_PASSWORD, formBody, tokenFor, type TestDatabase } from '../helpers/testApp';
+import { type Agent, DEMO_PASSWORD, login, type TestDatabase } from '../helpers/testApp';
 import { sha256 } from './checks';
 
 /** Shared by every process of one portal: a cookie signed by one must be good on the other. */
@@ -151,15 +151,8 @@ export class PortalProcess {
 }
 
 /** Logs in through the real login form of a running portal, with its real CSRF token. */
-export async function loginAt(baseUrl: string, email: string, password = DEMO_PASSWORD): Promise<Agent> {
-  const agent = request.agent(baseUrl);
-  const token = await tokenFor(agent, '/login');
-  const res = await agent
-    .post('/login')
-    .type('form')
-    .send(formBody({ _csrf: token, email, password }));
-  if (res.status !== 303) throw new Error(`login of ${email} answered ${res.status}`);
-  return agent;
+export function loginAt(baseUrl: string, email: string, password = DEMO_PASSWORD): Promise<Agent> {
+  return login(baseUrl, email, password);
 }
 
 /** A personal API token of a demo account. */

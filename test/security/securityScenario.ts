@@ -4,7 +4,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Express } from 'express';
 import request from 'supertest';
-import { filePermitByApi, samplePdf, sendDossierForm } from '../helpers/fixtures';
+import { filePermitByApi, samplePdf, sendDossierForm, WORK_DEMAND } from '../helpers/fixtures';
+
+export { WORK_DEMAND };
 import { type Agent, DEMO_PASSWORD, login, type TestApp } from '../helpers/testApp';
 
 // Shared by the security tests: who is who, a set of real dossiers in known states, and the means to
@@ -45,19 +47,6 @@ export const EMAILS: Record<SignedInRole, string> = {
 
 /** The officers of the demo agency (Ban Quản lý các khu công nghiệp) that use the desk. */
 export const DEMO_DESK: readonly Role[] = ['reception', 'specialist', 'approver', 'clerk', 'agencyAdmin'];
-
-export const WORK_DEMAND: Readonly<Record<string, string>> = {
-  companyName: 'Công ty TNHH Điện tử Quang Minh',
-  taxCode: '2400123458',
-  industrialZone: 'Khu công nghiệp Đình Trám',
-  position: 'MANAGER',
-  jobTitle: 'Giám đốc nhà máy',
-  workerCount: '1',
-  periodFrom: '2027-03-01',
-  periodTo: '2029-02-28',
-  explanation: 'Quản lý nhà máy mới theo yêu cầu của công ty mẹ.',
-  contactPhone: '0912345678',
-};
 
 export const CIVIL_EXTRACT: Readonly<Record<string, string>> = {
   extractType: 'BIRTH',
