@@ -109,8 +109,9 @@ export async function migrateToLatest(db: Db): Promise<string[]> {
   }
 }
 
-export async function rollbackAll(db: Db): Promise<void> {
-  await db.migrate.rollback(migratorConfig(), true);
+/** Undoes the newest migration. */
+export async function rollbackLast(db: Db): Promise<void> {
+  await db.migrate.down(migratorConfig());
 }
 
 export async function pingDb(db: Db, timeoutMs = 2000): Promise<boolean> {

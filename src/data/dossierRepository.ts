@@ -1,6 +1,7 @@
 import type { DossierStatus } from '../domain/dossierStatus';
 import type { Timeliness } from '../domain/dossierFigures';
 import { type Db, dialectOf, insertedId, toDate, toDateOrNull } from './db';
+import { foldForSearch, NAME_KEY_LENGTH, nameSearchKeys } from './searchText';
 
 export interface ApplicantSnapshot {
   kind: 'CITIZEN' | 'BUSINESS';
@@ -252,7 +253,7 @@ export interface InboxFilter {
   /** Only dossiers whose legal due date is before this instant (overdue) or before it (due soon). */
   dueBefore?: Date;
   assigneeUserId?: number;
-  /** A dossier code (prefix) or part of the applicant's name. */
+  /** The start of a dossier code, or of any word of the applicant's (or representative's) name. */
   q?: string;
   includeClosed?: boolean;
 }
@@ -267,6 +268,8 @@ const CLOSED: readonly DossierStatus[] = ['DRAFT', 'RETURNED', 'REFUSED', 'WITHD
 /** What an officer types when looking for a dossier by code: the agency code's start ("000.00.12"). No
  * applicant's name looks like it, so such a search reads the code's index only. */
 const DOSSIER_CODE_PREFIX = /^\d{3}\.\d{2}/;
+/** A search that can only be (the start of) a code: digits, dots and dashes. Anything else is a name. */
+const PARTIAL_CODE = /^(?:\d{3}\.\d{2}|[\d.-]+$)/;
 
 export class DossierRepository {
   constructor(private readonly db: Db) {}
@@ -300,7 +303,7 @@ export class DossierRepository {
     },
     now: Date,
   ): Promise<number> {
-    return insertedId(
+    const id = insertedId(
       await trx('dossiers').insert({
         code: d.code,
         secret: d.secret,
@@ -321,6 +324,23 @@ export class DossierRepository {
         created_at: now,
         updated_at: now,
       }),
+    );
+    await this.writeNameKeys(trx, id, d.agencyId, d.applicant);
+    return id;
+  }
+
+  /** The keys the desk's name search finds a dossier by (see nameSearchKeys), replacing any it had. */
+  private async writeNameKeys(
+    trx: Db,
+    dossierId: number,
+    agencyId: number,
+    applicant: ApplicantSnapshot,
+  ): Promise<void> {
+    await trx('dossier_name_keys').where({ dossier_id: dossierId }).delete();
+    const keys = nameSearchKeys(applicant.name, applicant.representative);
+    if (keys.length === 0) return;
+    await trx('dossier_name_keys').insert(
+      keys.map((k) => ({ agency_id: agencyId, name_key: k, dossier_id: dossierId })),
     );
   }
 
@@ -363,7 +383,14 @@ export class DossierRepository {
       .from(table)
       .where({ id, status: expected.status, version: expected.version })
       .update(row);
-    return n === 1;
+    if (n !== 1) return false;
+    if (changes.applicant !== undefined) {
+      const { agency_id: agencyId } = (await trx('dossiers').where({ id }).first('agency_id')) as {
+        agency_id: number;
+      };
+      await this.writeNameKeys(trx, id, Number(agencyId), changes.applicant);
+    }
+    return true;
   }
 
   async findById(id: number, trx: Db = this.db): Promise<Dossier | undefined> {
@@ -502,13 +529,17 @@ export class DossierRepository {
       if (filter.dueBefore) q.where('d.due_at', '<', filter.dueBefore);
       if (filter.assigneeUserId) q.where('d.assignee_user_id', filter.assigneeUserId);
       if (filter.q) {
-        const like = filter.q.replace(/[!%_]/g, (c) => `!${c}`);
-        if (DOSSIER_CODE_PREFIX.test(filter.q)) q.whereRaw("d.code LIKE ? ESCAPE '!'", [`${like}%`]);
+        const escape = (s: string) => s.replace(/[!%_]/g, (c) => `!${c}`);
+        if (PARTIAL_CODE.test(filter.q)) q.whereRaw("d.code LIKE ? ESCAPE '!'", [`${escape(filter.q)}%`]);
         else {
-          q.where((w) =>
-            w
-              .whereRaw("d.code LIKE ? ESCAPE '!'", [`${like}%`])
-              .orWhereRaw("d.applicant LIKE ? ESCAPE '!'", [`%${like}%`]),
+          // A name from the start of any of its words, with or without diacritics (dossier_name_keys).
+          const key = foldForSearch(filter.q).slice(0, NAME_KEY_LENGTH);
+          q.whereIn(
+            'd.id',
+            this.db('dossier_name_keys')
+              .where('agency_id', filter.agencyId)
+              .whereRaw("name_key LIKE ? ESCAPE '!'", [`${escape(key)}%`])
+              .select('dossier_id'),
           );
         }
       }

@@ -1,17 +1,6 @@
 import type { ProcedureDefinition } from '../domain/procedureDefinition';
 import { type Db, insertedId, toDate } from './db';
-
-/** Lower case without Vietnamese diacritics (đ -> d), for searches typed either way. */
-export function foldForSearch(s: string): string {
-  return s
-    .normalize('NFD')
-    .replace(/\p{M}/gu, '')
-    .replace(/đ/g, 'd')
-    .replace(/Đ/g, 'D')
-    .toLowerCase()
-    .replace(/\s+/g, ' ')
-    .trim();
-}
+import { foldForSearch } from './searchText';
 
 export interface ProcedureVersion {
   versionId: number;

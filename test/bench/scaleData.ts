@@ -4,6 +4,7 @@
 // happen, step deadlines, codes from the daily counter) agrees with the event log the recount reads.
 // Deterministic: the same seed and the same "now" give the same rows.
 import type { ApplicantSnapshot } from '../../src/data/dossierRepository';
+import { nameSearchKeys } from '../../src/data/searchText';
 import {
   classifyResolution,
   type DailyIncrement,
@@ -250,6 +251,8 @@ export interface SeedChunk {
   dossiers: unknown[][];
   events: unknown[][];
   ratings: unknown[][];
+  /** dossier_name_keys rows: agency_id, name_key, dossier_id. */
+  nameKeys: unknown[][];
 }
 
 interface Step {
@@ -493,7 +496,7 @@ export class ScaleGenerator {
 
   /** The next `size` dossiers (fewer at the end), with their events and ratings. */
   chunk(size: number): SeedChunk {
-    const out: SeedChunk = { dossiers: [], events: [], ratings: [] };
+    const out: SeedChunk = { dossiers: [], events: [], ratings: [], nameKeys: [] };
     while (out.dossiers.length < size && !this.done) {
       const next = this.nextSubmission();
       if (!next) break;
@@ -900,6 +903,8 @@ export class ScaleGenerator {
       resolution?.timeliness ?? null,
       resolution?.workingMs ?? null,
     ]);
+    for (const key of nameSearchKeys(applicant.name, applicant.representative))
+      out.nameKeys.push([agency.id, key, id]);
     for (const e of events) {
       this.pendingEvents.push(e.at, [
         id,

@@ -38,7 +38,7 @@ import {
 /** The moment the benchmark lives in: the data ends here, and the portal's clock stands here. */
 export const SCALE_NOW = new Date('2026-11-23T09:30:00+07:00');
 /** Bumped whenever the generator changes what it writes, so an older load is not reused. */
-const SEED_VERSION = 2;
+const SEED_VERSION = 3;
 const MARKER_TABLE = 'bench_seed';
 /** Procedures per agency once the catalogue is widened: what a department or a commune offers. */
 const PROCEDURES_PER_AGENCY = 24;
@@ -414,6 +414,13 @@ async function insertChunk(conn: mysql.Connection, chunk: SeedChunk): Promise<vo
     await insertRows(conn, 'dossiers', DOSSIER_COLUMNS, chunk.dossiers, 2_500);
     await insertRows(conn, 'dossier_events', EVENT_COLUMNS, chunk.events, 5_000);
     await insertRows(conn, 'ratings', RATING_COLUMNS, chunk.ratings, 5_000);
+    await insertRows(
+      conn,
+      'dossier_name_keys',
+      ['agency_id', 'name_key', 'dossier_id'],
+      chunk.nameKeys,
+      5_000,
+    );
     await conn.commit();
   } catch (err) {
     await conn.rollback().catch(() => undefined);
@@ -424,12 +431,13 @@ async function insertChunk(conn: mysql.Connection, chunk: SeedChunk): Promise<vo
 /** Generates the next chunk in slices, giving the event loop back between them so the previous
  * chunk's INSERTs keep flowing while this one is made. */
 async function nextChunk(gen: ScaleGenerator, size: number): Promise<SeedChunk> {
-  const out: SeedChunk = { dossiers: [], events: [], ratings: [] };
+  const out: SeedChunk = { dossiers: [], events: [], ratings: [], nameKeys: [] };
   while (out.dossiers.length < size && !gen.done) {
     const part = gen.chunk(Math.min(250, size - out.dossiers.length));
     out.dossiers.push(...part.dossiers);
     out.events.push(...part.events);
     out.ratings.push(...part.ratings);
+    out.nameKeys.push(...part.nameKeys);
     await yieldToIo();
   }
   return out;
@@ -451,6 +459,7 @@ export const COUNTED_TABLES = [
   'procedure_versions',
   'dossiers',
   'dossier_events',
+  'dossier_name_keys',
   'dossier_counters',
   'ratings',
   'statistics_daily',
@@ -532,7 +541,7 @@ async function load(
     );
     log('scale: ANALYZE TABLE');
     await conn.query(
-      'ANALYZE TABLE dossiers, dossier_events, ratings, statistics_daily, dossier_counters, users, procedures, procedure_versions',
+      'ANALYZE TABLE dossiers, dossier_events, dossier_name_keys, ratings, statistics_daily, dossier_counters, users, procedures, procedure_versions',
     );
     const marker: SeedMarker = {
       version: SEED_VERSION,

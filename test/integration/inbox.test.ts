@@ -100,7 +100,34 @@ describe('the desk inbox: open dossiers in due order, a page at a time', () => {
       'sameDue',
       'paused',
     ]);
-    // A name is still found in the applicant's details.
-    assert.equal((await inbox({ q: 'Quang Minh' })).length, 5);
+  });
+
+  it("finds an applicant from the start of any word of the name or the representative's, diacritics or not", async () => {
+    const count = async (q: string) => (await inbox({ q })).length;
+    assert.equal(await count('Quang Minh'), 5);
+    assert.equal(await count('quang   minh'), 5);
+    assert.equal(await count('Công ty TNHH Điện tử'), 5);
+    assert.equal(await count('cong ty tnhh dien tu quang minh'), 5);
+    assert.equal(await count('ĐIỆN TỬ'), 5);
+    assert.equal(await count('tran thi binh'), 5);
+    assert.equal(await count('Bình'), 5);
+    // Not from the middle of a word, not past the end of the name, and a wildcard is a character.
+    assert.equal(await count('uang minh'), 0);
+    assert.equal(await count('Quang Minh Hùng'), 0);
+    assert.equal(await count('%'), 0);
+    assert.equal(await count('_uang'), 0);
+    // The search keeps the other filters: closed dossiers only on demand.
+    assert.equal((await inbox({ q: 'quang minh', includeClosed: true })).length, 7);
+  });
+
+  it("lists one procedure's open dossiers in due order", async () => {
+    assert.deepEqual(names(await inbox({ procedureCode: 'BQL-LD-02' })), [
+      'review',
+      'ready',
+      'submitted',
+      'sameDue',
+      'paused',
+    ]);
+    assert.deepEqual(await inbox({ procedureCode: 'NO-SUCH-CODE' }), []);
   });
 });
