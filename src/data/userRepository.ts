@@ -131,11 +131,17 @@ export class UserRepository {
     return map;
   }
 
+  /** One user with their roles, in one query (a row per role): this runs on every logged-in request. */
   private async one(where: Record<string, unknown>, trx: Db = this.db): Promise<UserWithSecret | undefined> {
-    const row = (await trx('users').where(where).first()) as UserRow | undefined;
-    if (!row) return undefined;
-    const roles = await this.rolesOf([Number(row.id)], trx);
-    return toUser(row, roles.get(Number(row.id)) ?? []);
+    const rows = (await trx('users as u')
+      .leftJoin('user_roles as ur', 'ur.user_id', 'u.id')
+      .where(Object.fromEntries(Object.entries(where).map(([k, v]) => [`u.${k}`, v])))
+      .orderBy('ur.role')
+      .select('u.*', 'ur.role as held_role')) as (UserRow & { held_role: OfficerRole | null })[];
+    const first = rows[0];
+    if (!first) return undefined;
+    const roles = rows.flatMap((r) => (r.held_role === null ? [] : [r.held_role]));
+    return toUser(first, roles);
   }
 
   findByEmail(email: string): Promise<UserWithSecret | undefined> {
