@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import cookieParser from 'cookie-parser';
 import { csrfSync } from 'csrf-sync';
@@ -6,12 +5,12 @@ import ejs from 'ejs';
 import express, { type Express } from 'express';
 import session from 'express-session';
 import helmet from 'helmet';
-import { pinoHttp } from 'pino-http';
 import type { Deps } from './container';
 import { skipsSessionCsrf } from './middleware/csrf';
 import { errorHandler, notFound } from './middleware/errorHandler';
 import { i18n } from './middleware/i18n';
 import { createAuthenticator } from './middleware/passportSetup';
+import { requestLog } from './middleware/requestLog';
 import { publicDir, viewsDir } from './paths';
 import { accountRoutes } from './routes/accountRoutes';
 import { apiRoutes } from './routes/apiRoutes';
@@ -30,17 +29,20 @@ import { statisticsRoutes } from './routes/statisticsRoutes';
 
 const LAYOUT = path.join(viewsDir, 'layouts', 'main.ejs');
 
-/** Renders a page, then the layout around it, unless the page asks for no layout. */
+/** Renders a page, then the layout around it, unless the page asks for no layout. Partials are
+ * included by their path from the views folder ("/partials/field"), which ejs resolves without
+ * looking on disk each time. */
 function renderWithLayout(
   file: string,
   options: object,
   done: (err: Error | null, html?: string) => void,
 ): void {
-  const opts = options as Record<string, unknown> & { layout?: false };
-  ejs.renderFile(file, opts, (err, body) => {
+  const data = options as Record<string, unknown> & { layout?: false; cache?: boolean };
+  const ejsOptions = { root: viewsDir, cache: data.cache === true };
+  ejs.renderFile(file, data, ejsOptions, (err, body) => {
     if (err) return done(err);
-    if (opts.layout === false) return done(null, body);
-    ejs.renderFile(LAYOUT, { ...opts, body }, (layoutErr, html) => done(layoutErr, html));
+    if (data.layout === false) return done(null, body);
+    ejs.renderFile(LAYOUT, { ...data, body }, ejsOptions, (layoutErr, html) => done(layoutErr, html));
   });
 }
 
@@ -54,28 +56,7 @@ export function createApp(deps: Deps): Express {
   app.set('views', viewsDir);
   if (config.env === 'production') app.enable('view cache');
 
-  app.use(
-    pinoHttp({
-      logger,
-      genReqId: (req, res) => {
-        const given = req.headers['x-request-id'];
-        const id = typeof given === 'string' && /^[\w.-]{8,64}$/.test(given) ? given : randomUUID();
-        res.setHeader('X-Request-Id', id);
-        return id;
-      },
-      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
-      // Method, path and status are enough; headers would carry cookies and tokens.
-      serializers: {
-        req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({
-          id: req.id,
-          method: req.method,
-          url: req.url.replace(/([?&](?:secret|token)=)[^&]*/gi, '$1[redacted]'),
-          ip: req.remoteAddress,
-        }),
-        res: (res: { statusCode: number }) => ({ status: res.statusCode }),
-      },
-    }),
-  );
+  app.use(requestLog(logger));
   app.use(
     helmet({
       contentSecurityPolicy: {

@@ -6,6 +6,8 @@ declare global {
     // eslint-disable-next-line @typescript-eslint/no-empty-object-type
     interface User extends PortalUser {}
     interface Request {
+      /** This request's id (see requestLog), also in the X-Request-Id header. */
+      id: string;
       lang: Language;
       t: Translate;
     }

@@ -65,9 +65,8 @@ export function errorHandler(logger: Logger) {
     const known = normalise(err);
     const status = known?.status ?? 500;
     const reference = String(req.id ?? '');
-    const log = (req as { log?: Logger }).log ?? logger;
-    if (status >= 500) log.error({ err, reference }, 'request failed');
-    else log.info({ code: known?.code, status }, 'request refused');
+    if (status >= 500) logger.error({ err, reference }, 'request failed');
+    else logger.info({ code: known?.code, status, reference }, 'request refused');
     if (res.headersSent) {
       res.end();
       return;
@@ -103,7 +102,7 @@ export function errorHandler(logger: Logger) {
       (renderErr, html) => {
         // A broken view must not hide the original error behind a blank page.
         if (renderErr) {
-          log.error({ err: renderErr }, 'error page failed to render');
+          logger.error({ err: renderErr, reference }, 'error page failed to render');
           res.type('text/plain').send(`${message}${status >= 500 ? ` (${reference})` : ''}`);
         } else res.send(html);
       },
