@@ -25,19 +25,8 @@ interface VersionRow {
   code: string;
   agency_id: number;
   version: number;
-  definition: string;
   published_at: unknown;
 }
-
-const toVersion = (r: VersionRow): ProcedureVersion => ({
-  versionId: Number(r.id),
-  procedureId: Number(r.procedure_id),
-  code: r.code,
-  agencyId: Number(r.agency_id),
-  version: Number(r.version),
-  definition: JSON.parse(r.definition) as ProcedureDefinition,
-  publishedAt: toDate(r.published_at),
-});
 
 const VERSION_COLUMNS = [
   'pv.id',
@@ -45,12 +34,61 @@ const VERSION_COLUMNS = [
   'p.code',
   'p.agency_id',
   'pv.version',
-  'pv.definition',
   'pv.published_at',
 ];
 
+/** Parsed definitions kept per process; the least recently used goes when there are more. */
+const DEFINITIONS_KEPT = 2_000;
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
 export class ProcedureRepository {
+  /** A published version never changes, so its definition is read and parsed once, then shared
+   * (frozen: nobody can change it for the others). Pages read a version on every request. */
+  private readonly definitions = new Map<number, ProcedureDefinition>();
+
   constructor(private readonly db: Db) {}
+
+  private async toVersions(rows: VersionRow[]): Promise<ProcedureVersion[]> {
+    const missing = [...new Set(rows.map((r) => Number(r.id)).filter((id) => !this.definitions.has(id)))];
+    for (let i = 0; i < missing.length; i += 500) {
+      const read = (await this.db('procedure_versions')
+        .whereIn('id', missing.slice(i, i + 500))
+        .select('id', 'definition')) as { id: number; definition: string }[];
+      for (const r of read) {
+        this.definitions.set(Number(r.id), deepFreeze(JSON.parse(r.definition) as ProcedureDefinition));
+      }
+    }
+    while (this.definitions.size > Math.max(DEFINITIONS_KEPT, rows.length)) {
+      this.definitions.delete(this.definitions.keys().next().value as number);
+    }
+    return rows.map((r) => {
+      const id = Number(r.id);
+      const definition = this.definitions.get(id)!;
+      // Recently used last: the oldest unused go first.
+      this.definitions.delete(id);
+      this.definitions.set(id, definition);
+      return {
+        versionId: id,
+        procedureId: Number(r.procedure_id),
+        code: r.code,
+        agencyId: Number(r.agency_id),
+        version: Number(r.version),
+        definition,
+        publishedAt: toDate(r.published_at),
+      };
+    });
+  }
+
+  private async toVersion(row: VersionRow | undefined): Promise<ProcedureVersion | undefined> {
+    return row && (await this.toVersions([row]))[0];
+  }
 
   /** Publishes a definition as the next version of its procedure (the first creates the procedure). */
   async publish(
@@ -113,7 +151,7 @@ export class ProcedureRepository {
 
   async findCurrent(code: string): Promise<ProcedureVersion | undefined> {
     const row = (await this.current().where('p.code', code).first(VERSION_COLUMNS)) as VersionRow | undefined;
-    return row && toVersion(row);
+    return this.toVersion(row);
   }
 
   async findVersion(versionId: number): Promise<ProcedureVersion | undefined> {
@@ -121,7 +159,7 @@ export class ProcedureRepository {
       .join('procedures as p', 'p.id', 'pv.procedure_id')
       .where('pv.id', versionId)
       .first(VERSION_COLUMNS)) as VersionRow | undefined;
-    return row && toVersion(row);
+    return this.toVersion(row);
   }
 
   async listCurrent(filter: CatalogueFilter): Promise<ProcedureVersion[]> {
@@ -134,7 +172,7 @@ export class ProcedureRepository {
       const like = `%${foldForSearch(filter.q).replace(/[!%_]/g, (c) => `!${c}`)}%`;
       q.whereRaw("pv.search_text LIKE ? ESCAPE '!'", [like]);
     }
-    return ((await q) as VersionRow[]).map(toVersion);
+    return this.toVersions((await q) as VersionRow[]);
   }
 
   async sectors(): Promise<string[]> {
