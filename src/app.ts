@@ -9,6 +9,7 @@ import type { Deps } from './container';
 import { skipsSessionCsrf } from './middleware/csrf';
 import { errorHandler, notFound } from './middleware/errorHandler';
 import { i18n } from './middleware/i18n';
+import { only } from './middleware/only';
 import { createAuthenticator } from './middleware/passportSetup';
 import { requestLog } from './middleware/requestLog';
 import { publicDir, viewsDir } from './paths';
@@ -151,18 +152,20 @@ export function createApp(deps: Deps): Express {
     next();
   });
 
-  app.use(publicRoutes(deps));
-  app.use(authRoutes(deps, authenticator));
-  app.use(accountRoutes(deps));
-  app.use(adminRoutes(deps));
-  app.use(certificateAdminRoutes(deps));
-  app.use(catalogueRoutes(deps));
-  app.use(verifyRoutes(deps));
+  // Each group of pages runs only for the paths it serves: a request skips the other groups' routes
+  // without testing them one by one (see only).
+  app.use(only(['/', '/language'], publicRoutes(deps)));
+  app.use(only(['/login', '/logout', '/register/*'], authRoutes(deps, authenticator)));
+  app.use(only(['/account/*'], accountRoutes(deps)));
+  app.use(only(['/admin/*'], adminRoutes(deps)));
+  app.use(only(['/admin/certificates/*'], certificateAdminRoutes(deps)));
+  app.use(only(['/lookup/*', '/procedures/*'], catalogueRoutes(deps)));
+  app.use(only(['/verify/*'], verifyRoutes(deps)));
+  app.use(only(['/stats/*', '/desk/stats/*'], statisticsRoutes(deps)));
   // Ratings before the dossier pages, whose view shows the form.
-  app.use(statisticsRoutes(deps));
-  app.use(ratingRoutes(deps));
-  app.use(dossierRoutes(deps));
-  app.use(officerRoutes(deps));
+  app.use(only(['/my/dossiers/*'], ratingRoutes(deps)));
+  app.use(only(['/my/*', '/procedures/*'], dossierRoutes(deps)));
+  app.use(only(['/desk/*'], officerRoutes(deps)));
 
   app.use(notFound);
   app.use(errorHandler(logger));
