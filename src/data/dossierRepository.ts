@@ -515,17 +515,27 @@ export class DossierRepository {
         open === 'UNFINISHED' && !narrowed && dialectOf(this.db) === 'mysql'
           ? this.db.raw('?? AS ?? FORCE INDEX (??)', ['dossiers', 'd', 'dossiers_open_by_due_index'])
           : 'dossiers as d';
-      const q = this.db
-        .from(from)
-        .join('procedures as p', 'p.id', 'd.procedure_id')
-        .join('procedure_versions as pv', 'pv.id', 'd.procedure_version_id')
-        .where('d.agency_id', filter.agencyId)
-        .whereNotNull('d.due_at');
+      const q = this.db.from(from);
+      // MySQL: the dossiers are read first, by the index the filter chooses, and the procedure and its
+      // version looked up by key for each. Left to choose, the optimiser may start from the agency's
+      // procedures and read every open dossier of each through the procedure index (2 s for a
+      // specialist's own dossiers at a million).
+      for (const [table, alias, key] of [
+        ['procedures', 'p', 'd.procedure_id'],
+        ['procedure_versions', 'pv', 'd.procedure_version_id'],
+      ] as const) {
+        if (dialectOf(this.db) === 'mysql')
+          q.joinRaw('STRAIGHT_JOIN ?? AS ?? ON ?? = ??', [table, alias, `${alias}.id`, key]);
+        else q.join(`${table} as ${alias}`, `${alias}.id`, key);
+      }
+      q.where('d.agency_id', filter.agencyId).whereNotNull('d.due_at');
       if (filter.status) q.where('d.status', filter.status);
       else if (open === 'UNFINISHED') q.whereNull('d.completed_at').whereNotIn('d.status', CLOSED);
       else if (open === 'RESULT_READY') q.where('d.status', 'RESULT_READY');
       else if (open === 'OPEN') q.whereNotIn('d.status', CLOSED);
-      if (filter.procedureCode) q.where('p.code', filter.procedureCode);
+      // By the procedure's id, so that the dossiers come from the procedure's own index in due order.
+      if (filter.procedureCode)
+        q.where('d.procedure_id', this.db('procedures').where('code', filter.procedureCode).select('id'));
       if (filter.dueBefore) q.where('d.due_at', '<', filter.dueBefore);
       if (filter.assigneeUserId) q.where('d.assignee_user_id', filter.assigneeUserId);
       if (filter.q) {
