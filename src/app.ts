@@ -9,6 +9,7 @@ import type { Deps } from './container';
 import { skipsSessionCsrf } from './middleware/csrf';
 import { errorHandler, notFound } from './middleware/errorHandler';
 import { i18n } from './middleware/i18n';
+import { hasSession, lazySession } from './middleware/lazySession';
 import { only } from './middleware/only';
 import { createAuthenticator } from './middleware/passportSetup';
 import { requestLog } from './middleware/requestLog';
@@ -29,6 +30,7 @@ import { statisticsApiRoutes } from './routes/statisticsApiRoutes';
 import { statisticsRoutes } from './routes/statisticsRoutes';
 
 const LAYOUT = path.join(viewsDir, 'layouts', 'main.ejs');
+const SESSION_COOKIE = 'portal.sid';
 
 /** Renders a page, then the layout around it, unless the page asks for no layout. Partials are
  * included by their path from the views folder ("/partials/field"), which ejs resolves without
@@ -102,29 +104,35 @@ export function createApp(deps: Deps): Express {
   app.use('/api/v1', apiRoutes(deps));
   app.use(express.urlencoded({ extended: false, limit: '100kb', parameterLimit: 200 }));
   app.use(
-    session({
-      name: 'portal.sid',
-      store: deps.sessionStore,
-      secret: config.sessionSecret,
-      resave: false,
-      saveUninitialized: false,
-      // Every request moves the expiry forward: the session ends after this much idle time.
-      rolling: true,
-      cookie: {
-        httpOnly: true,
-        sameSite: 'lax',
-        secure: config.secureCookies,
-        maxAge: config.sessionIdleMinutes * 60_000,
-      },
-    }),
+    lazySession(
+      session({
+        name: SESSION_COOKIE,
+        store: deps.sessionStore,
+        secret: config.sessionSecret,
+        resave: false,
+        saveUninitialized: false,
+        // Every request moves the expiry forward: the session ends after this much idle time.
+        rolling: true,
+        cookie: {
+          httpOnly: true,
+          sameSite: 'lax',
+          secure: config.secureCookies,
+          maxAge: config.sessionIdleMinutes * 60_000,
+        },
+      }),
+      SESSION_COOKIE,
+    ),
   );
   const authenticator = createAuthenticator(deps);
   app.use(authenticator.initialize());
-  app.use(authenticator.session());
+  const sessionLogin = authenticator.session();
+  // No session yet, nobody logged in: passport would only make an empty session to find that out.
+  app.use((req, res, next) => (hasSession(req) ? sessionLogin(req, res, next) : next()));
   app.use((req, _res, next) => {
     // A password changed after this session logged in ends the session (a stolen one too).
+    if (!req.user) return next();
     const at = req.session.authAt;
-    if (req.user && (typeof at !== 'number' || at < req.user.passwordChangedAt.getTime())) {
+    if (typeof at !== 'number' || at < req.user.passwordChangedAt.getTime()) {
       return req.logOut((err) => next(err));
     }
     next();
@@ -144,7 +152,7 @@ export function createApp(deps: Deps): Express {
     // A token is made (and the session saved) only when a page has a form that needs one.
     res.locals.csrfToken = () => generateToken(req);
     res.locals.user = req.user ?? null;
-    if (req.session.flash) {
+    if (hasSession(req) && req.session.flash) {
       const { kind, key, params } = req.session.flash;
       res.locals.flash = { kind, text: req.t(key, params) };
       delete req.session.flash;

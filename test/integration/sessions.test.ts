@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import request from 'supertest';
+import { csrfFrom, DEMO_PASSWORD, sessionCookie, startTestApp, type TestApp } from '../helpers/testApp';
+
+describe('sessions are made when a visit needs one', () => {
+  let t: TestApp;
+  const sessions = async () =>
+    Number(((await t.deps.db('sessions').count({ n: '*' }).first()) as { n: unknown }).n);
+  before(async () => {
+    t = await startTestApp();
+  });
+  after(() => t.close());
+
+  it('reads the catalogue, a procedure and the home page without making a session', async () => {
+    const before = await sessions();
+    for (const path of ['/', '/procedures', '/procedures/BQL-LD-02', '/stats', '/nowhere']) {
+      const res = await request(t.app).get(path);
+      assert.ok([200, 404].includes(res.status), path);
+      assert.equal(sessionCookie(res), undefined, path);
+    }
+    assert.equal(await sessions(), before);
+  });
+
+  it('makes one for a form: the login page’s token then logs in', async () => {
+    const page = await request(t.app).get('/login');
+    const cookie = sessionCookie(page);
+    assert.ok(cookie, 'the login form’s CSRF token lives in a new session');
+    const res = await request(t.app)
+      .post('/login')
+      .set('Cookie', cookie)
+      .type('form')
+      .send({ _csrf: csrfFrom(page.text), email: 'citizen@demo.gov.vn', password: DEMO_PASSWORD });
+    assert.equal(res.status, 303);
+    const loggedIn = sessionCookie(res) ?? cookie;
+    const account = await request(t.app).get('/account').set('Cookie', loggedIn);
+    assert.equal(account.status, 200);
+  });
+
+  it('makes one to say where to come back to, and shows its message after login', async () => {
+    const res = await request(t.app).get('/desk');
+    assert.equal(res.status, 303);
+    const cookie = sessionCookie(res);
+    assert.ok(cookie, 'the message asking to log in is kept in a new session');
+    const login = await request(t.app).get(res.headers.location!).set('Cookie', cookie);
+    assert.match(login.text, /Vui lòng đăng nhập/);
+  });
+
+  it('keeps a logged-in visitor logged in on every page, HEAD and GET', async () => {
+    const page = await request(t.app).get('/login');
+    const cookie = sessionCookie(page)!;
+    const res = await request(t.app)
+      .post('/login')
+      .set('Cookie', cookie)
+      .type('form')
+      .send({ _csrf: csrfFrom(page.text), email: 'reception@demo.gov.vn', password: DEMO_PASSWORD });
+    const loggedIn = sessionCookie(res) ?? cookie;
+    assert.equal((await request(t.app).get('/desk').set('Cookie', loggedIn)).status, 200);
+    assert.equal((await request(t.app).head('/desk').set('Cookie', loggedIn)).status, 200);
+    assert.match((await request(t.app).get('/procedures').set('Cookie', loggedIn)).text, /Đăng xuất/);
+  });
+});
