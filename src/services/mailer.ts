@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createTransport } from 'nodemailer';
 import type { EmailPayload } from '../data/outboxRepository';
 import type { Logger } from '../logger';
@@ -5,8 +6,9 @@ import type { Logger } from '../logger';
 export type { EmailPayload };
 
 export interface Mailer {
-  /** Resolves once the server has accepted the message; rejects when it did not. */
-  send(p: EmailPayload): Promise<void>;
+  /** Resolves once the server has accepted the message; rejects when it did not. `identity` names the
+   * message for good: sent again under the same identity, it carries the same Message-ID. */
+  send(p: EmailPayload, identity?: string): Promise<void>;
 }
 
 export interface ClosableMailer extends Mailer {
@@ -23,13 +25,28 @@ const SMTP_TIMEOUTS = { connectionTimeout: 30_000, greetingTimeout: 30_000, sock
 export function createSmtpMailer(smtpUrl: string, from: string = DEFAULT_FROM): ClosableMailer {
   const transport = createTransport({ url: smtpUrl, ...SMTP_TIMEOUTS });
   return {
-    async send(p) {
-      await transport.sendMail({ from, to: p.to, subject: p.subject, text: p.text, html: p.html });
+    async send(p, identity) {
+      await transport.sendMail({
+        from,
+        to: p.to,
+        subject: p.subject,
+        text: p.text,
+        html: p.html,
+        ...(identity ? { messageId: messageIdFor(identity, from) } : {}),
+      });
     },
     close() {
       transport.close();
     },
   };
+}
+
+/** A Message-ID that stays the same for the same message: a notice the outbox has to send again (the
+ * process died after the mail server took it, before it was recorded as sent) arrives as the same
+ * message, which mail systems and readers recognise as a copy. */
+export function messageIdFor(identity: string, from: string): string {
+  const domain = /@([^>\s]+)>?\s*$/.exec(from)?.[1] ?? 'localhost';
+  return `<${createHash('sha256').update(identity).digest('hex').slice(0, 32)}@${domain}>`;
 }
 
 /** Without SMTP_URL (development), mail goes to the log: who and what about, never the body. */

@@ -131,7 +131,8 @@ export class OutboxWorker {
 
   private async deliver(m: OutboxMessage): Promise<boolean> {
     try {
-      await this.mailer.send(m.payload);
+      // The same message whatever the attempt: its Message-ID comes from the outbox row.
+      await this.mailer.send(m.payload, `outbox:${m.id}:${m.dedupeKey}`);
     } catch (err) {
       const failures = m.attempts + 1;
       const message = err instanceof Error ? err.message : String(err);

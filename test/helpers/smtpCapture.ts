@@ -10,6 +10,7 @@ export interface CapturedMail {
   subject: string;
   /** The text/plain body, decoded from its transfer encoding. */
   text: string;
+  messageId: string;
 }
 
 /** A real SMTP server on loopback that keeps what it accepts, and can refuse the next messages with
@@ -67,7 +68,12 @@ export class SmtpCapture {
 
 /** Just enough MIME for single-part text mail as nodemailer writes it; the test must not trust the
  * sender's own encoder, so this decodes by the RFC rather than by calling nodemailer back. */
-export function parseMessage(raw: string): { from: string; subject: string; text: string } {
+export function parseMessage(raw: string): {
+  from: string;
+  subject: string;
+  text: string;
+  messageId: string;
+} {
   const split = raw.indexOf('\r\n\r\n');
   // Unfold: a line break followed by white space continues the header above.
   const head = raw.slice(0, split).replace(/\r\n(?=[ \t])/g, '');
@@ -87,6 +93,7 @@ export function parseMessage(raw: string): { from: string; subject: string; text
   return {
     from: decodeEncodedWords(header('From')),
     subject: decodeEncodedWords(header('Subject')),
+    messageId: header('Message-ID'),
     text: bytes.toString('utf8').replace(/\r\n/g, '\n'),
   };
 }

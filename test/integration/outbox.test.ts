@@ -5,7 +5,13 @@ import pino from 'pino';
 import { FixedClock } from '../../src/clock';
 import { createDb, type Db } from '../../src/data/db';
 import { type EmailPayload, OutboxRepository } from '../../src/data/outboxRepository';
-import { createLogMailer, createSmtpMailer, type ClosableMailer } from '../../src/services/mailer';
+import {
+  createLogMailer,
+  createSmtpMailer,
+  DEFAULT_FROM,
+  messageIdFor,
+  type ClosableMailer,
+} from '../../src/services/mailer';
 import { OutboxWorker, type OutboxWorkerOptions } from '../../src/services/outboxWorker';
 import { SmtpCapture } from '../helpers/smtpCapture';
 import { startTestApp, type TestApp } from '../helpers/testApp';
@@ -139,6 +145,11 @@ describe('the outbox and its email worker', () => {
     assert.equal(await w.runOnce(), 0);
     assert.equal(smtp.withSubject(subject).length, 1);
     assert.equal((await t.deps.outbox.findByDedupeKey('retry:1'))?.attempts, 1);
+    // Named by its outbox row: had the first attempt reached the reader, this one is the same message.
+    assert.equal(
+      smtp.withSubject(subject)[0]!.messageId,
+      messageIdFor(`outbox:${failed.id}:retry:1`, DEFAULT_FROM),
+    );
   });
 
   it('doubles the wait after each failure and gives up after maxAttempts', async () => {

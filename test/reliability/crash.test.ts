@@ -307,8 +307,12 @@ describe('a portal killed (SIGKILL) while filings and transitions are being writ
         // At least once by design (see OutboxWorker): only a message the dead process was sending
         // when it died can go twice, if the mail server took it before the process recorded it.
         if (mails.length > 1) assert.ok(heldByTheDead.has(dedupeKey), `${code} sent twice: ${mails.length}`);
+        // A copy is the same message to the mail systems: the same Message-ID.
+        assert.equal(new Set(mails.map((m) => m.messageId)).size, 1, `${code}: one Message-ID`);
+        assert.match(mails[0]!.messageId, /^<[0-9a-f]{32}@[^>]+>$/);
       }
       assert.ok(duplicates.length <= 1, duplicates.join(', '));
+      assert.equal(new Set(smtp.messages.map((m) => m.messageId)).size, FILINGS, 'one Message-ID per notice');
       assert.equal(smtp.messages.length, FILINGS + duplicates.length);
       t.diagnostic(
         `outbox: ${heldByTheDead.size} messages held by the dead process's lock, ` +
