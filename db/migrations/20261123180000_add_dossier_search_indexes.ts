@@ -5,12 +5,13 @@ import type { Knex } from 'knex';
 // - the applicant's name, typed with or without diacritics, from any word on: each dossier has one
 //   key per word of the name, the name folded (lower case, no diacritics, đ -> d) from that word to
 //   its end ("nguyen van an", "van an", "an"), so a prefix search on the keys finds "Văn An" and "an"
-//   in "Nguyễn Văn An", and "abc" in "Công ty TNHH ABC"; a business's representative is a name too.
+//   in "Nguyễn Văn An", and "abc" in "Công ty TNHH ABC"; a business's representative is a name too,
+//   and the identity number (or tax code) and phone are keys by their digits.
 // The keys of existing dossiers are made here, a batch of dossiers at a time. The folding is written
 // out below rather than imported: a migration keeps meaning what it meant when it landed.
 
 const KEY_LENGTH = 100;
-const MAX_KEYS_PER_NAME = 12;
+const MAX_KEYS_PER_NAME = 40;
 const BATCH = 2_000;
 
 function fold(s: string): string {
@@ -24,7 +25,8 @@ function fold(s: string): string {
     .trim();
 }
 
-function keysOf(names: readonly unknown[]): string[] {
+/** The names from any word on; the identity number (or tax code) and phone by their digits. */
+function keysOf(names: readonly unknown[], numbers: readonly unknown[]): string[] {
   const keys = new Set<string>();
   for (const name of names) {
     if (typeof name !== 'string') continue;
@@ -33,6 +35,10 @@ function keysOf(names: readonly unknown[]): string[] {
       const key = words.slice(i).join(' ').slice(0, KEY_LENGTH).trim();
       if (key) keys.add(key);
     }
+  }
+  for (const n of numbers) {
+    const digits = typeof n === 'string' ? n.replace(/\D/g, '').slice(0, KEY_LENGTH) : '';
+    if (digits) keys.add(digits);
   }
   return [...keys];
 }
@@ -57,15 +63,23 @@ export async function up(knex: Knex): Promise<void> {
     const keys: { agency_id: number; name_key: string; dossier_id: number }[] = [];
     for (const r of rows) {
       let names: unknown[] = [];
+      let numbers: unknown[] = [];
       try {
-        const parsed = JSON.parse(r.applicant) as { name?: unknown; representative?: unknown };
-        names = [parsed.name, parsed.representative];
+        const a = JSON.parse(r.applicant) as Record<string, unknown>;
+        names = [a.name, a.representative];
+        numbers = [a.idNumber, a.phone];
       } catch {
-        // A snapshot that is not JSON has no name to search by.
+        // A snapshot that is not JSON has nothing to search by.
       }
-      for (const k of keysOf(names)) keys.push({ agency_id: r.agency_id, name_key: k, dossier_id: r.id });
+      for (const k of keysOf(names, numbers))
+        keys.push({ agency_id: r.agency_id, name_key: k, dossier_id: r.id });
     }
-    for (let i = 0; i < keys.length; i += 500) await knex('dossier_name_keys').insert(keys.slice(i, i + 500));
+    // Keys that differ only in what MySQL's collation ignores count as one.
+    for (let i = 0; i < keys.length; i += 500)
+      await knex('dossier_name_keys')
+        .insert(keys.slice(i, i + 500))
+        .onConflict(['agency_id', 'name_key', 'dossier_id'])
+        .ignore();
     after = Number(rows[rows.length - 1]!.id);
   }
 

@@ -1,7 +1,7 @@
 import type { DossierStatus } from '../domain/dossierStatus';
 import type { Timeliness } from '../domain/dossierFigures';
 import { type Db, dialectOf, insertedId, toDate, toDateOrNull } from './db';
-import { foldForSearch, NAME_KEY_LENGTH, nameSearchKeys } from './searchText';
+import { applicantSearchKeys, digitsOf, foldForSearch, NAME_KEY_LENGTH } from './searchText';
 
 export interface ApplicantSnapshot {
   kind: 'CITIZEN' | 'BUSINESS';
@@ -268,8 +268,12 @@ const CLOSED: readonly DossierStatus[] = ['DRAFT', 'RETURNED', 'REFUSED', 'WITHD
 /** What an officer types when looking for a dossier by code: the agency code's start ("000.00.12"). No
  * applicant's name looks like it, so such a search reads the code's index only. */
 const DOSSIER_CODE_PREFIX = /^\d{3}\.\d{2}/;
-/** A search that can only be (the start of) a code: digits, dots and dashes. Anything else is a name. */
-const PARTIAL_CODE = /^(?:\d{3}\.\d{2}|[\d.-]+$)/;
+/** A search for (the start of) a code: the agency code's start, or digits with a dot ("000.00"). */
+const CODE_SEARCH = /^(?:\d{3}\.\d{2}|[\d-]*\.[\d.-]*$)/;
+/** A number typed as people write it ("0912 345 678", "+84 912..."): searched by its digits. */
+const NUMBER_SEARCH = /^[\d\s()+-]+$/;
+
+const escapeLike = (s: string) => s.replace(/[!%_]/g, (c) => `!${c}`);
 
 export class DossierRepository {
   constructor(private readonly db: Db) {}
@@ -325,22 +329,44 @@ export class DossierRepository {
         updated_at: now,
       }),
     );
-    await this.writeNameKeys(trx, id, d.agencyId, d.applicant);
+    await this.insertNameKeys(trx, id, d.agencyId, applicantSearchKeys(d.applicant));
     return id;
   }
 
-  /** The keys the desk's name search finds a dossier by (see nameSearchKeys), replacing any it had. */
-  private async writeNameKeys(
-    trx: Db,
-    dossierId: number,
-    agencyId: number,
-    applicant: ApplicantSnapshot,
-  ): Promise<void> {
-    await trx('dossier_name_keys').where({ dossier_id: dossierId }).delete();
-    const keys = nameSearchKeys(applicant.name, applicant.representative);
+  /** The keys the desk's search finds a dossier by (see applicantSearchKeys). Keys that differ only in
+   * what MySQL's collation ignores count as one. */
+  private async insertNameKeys(trx: Db, dossierId: number, agencyId: number, keys: string[]): Promise<void> {
     if (keys.length === 0) return;
-    await trx('dossier_name_keys').insert(
-      keys.map((k) => ({ agency_id: agencyId, name_key: k, dossier_id: dossierId })),
+    await trx('dossier_name_keys')
+      .insert(keys.map((k) => ({ agency_id: agencyId, name_key: k, dossier_id: dossierId })))
+      .onConflict(['agency_id', 'name_key', 'dossier_id'])
+      .ignore();
+  }
+
+  /** Brings a dossier's search keys in line with a changed applicant: only the keys that changed are
+   * deleted (by their whole primary key, which locks those rows alone on MySQL, never a range other
+   * filings insert into) or inserted. */
+  private async replaceNameKeys(trx: Db, dossierId: number, applicant: ApplicantSnapshot): Promise<void> {
+    const { agency_id: agencyId } = (await trx('dossiers').where({ id: dossierId }).first('agency_id')) as {
+      agency_id: number;
+    };
+    const had = (
+      (await trx('dossier_name_keys').where({ dossier_id: dossierId }).select('name_key')) as {
+        name_key: string;
+      }[]
+    ).map((r) => r.name_key);
+    const wanted = applicantSearchKeys(applicant);
+    const gone = had.filter((k) => !wanted.includes(k));
+    for (const k of gone) {
+      await trx('dossier_name_keys')
+        .where({ agency_id: Number(agencyId), name_key: k, dossier_id: dossierId })
+        .delete();
+    }
+    await this.insertNameKeys(
+      trx,
+      dossierId,
+      Number(agencyId),
+      wanted.filter((k) => !had.includes(k)),
     );
   }
 
@@ -384,12 +410,7 @@ export class DossierRepository {
       .where({ id, status: expected.status, version: expected.version })
       .update(row);
     if (n !== 1) return false;
-    if (changes.applicant !== undefined) {
-      const { agency_id: agencyId } = (await trx('dossiers').where({ id }).first('agency_id')) as {
-        agency_id: number;
-      };
-      await this.writeNameKeys(trx, id, Number(agencyId), changes.applicant);
-    }
+    if (changes.applicant !== undefined) await this.replaceNameKeys(trx, id, changes.applicant);
     return true;
   }
 
@@ -539,18 +560,21 @@ export class DossierRepository {
       if (filter.dueBefore) q.where('d.due_at', '<', filter.dueBefore);
       if (filter.assigneeUserId) q.where('d.assignee_user_id', filter.assigneeUserId);
       if (filter.q) {
-        const escape = (s: string) => s.replace(/[!%_]/g, (c) => `!${c}`);
-        if (PARTIAL_CODE.test(filter.q)) q.whereRaw("d.code LIKE ? ESCAPE '!'", [`${escape(filter.q)}%`]);
-        else {
-          // A name from the start of any of its words, with or without diacritics (dossier_name_keys).
-          const key = foldForSearch(filter.q).slice(0, NAME_KEY_LENGTH);
-          q.whereIn(
-            'd.id',
-            this.db('dossier_name_keys')
-              .where('agency_id', filter.agencyId)
-              .whereRaw("name_key LIKE ? ESCAPE '!'", [`${escape(key)}%`])
-              .select('dossier_id'),
+        if (CODE_SEARCH.test(filter.q)) {
+          q.whereRaw("d.code LIKE ? ESCAPE '!'", [`${escapeLike(filter.q)}%`]);
+        } else {
+          // The start of any word of a name, with or without diacritics, or an identity number, tax
+          // code or phone by its digits (dossier_name_keys).
+          const key = (NUMBER_SEARCH.test(filter.q) ? digitsOf(filter.q) : foldForSearch(filter.q)).slice(
+            0,
+            NAME_KEY_LENGTH,
           );
+          const keys = this.db('dossier_name_keys').where('agency_id', filter.agencyId);
+          // SQLite's LIKE ignores case, so it cannot read the (binary) index: a range can.
+          if (dialectOf(this.db) === 'mysql')
+            keys.whereRaw("name_key LIKE ? ESCAPE '!'", [`${escapeLike(key)}%`]);
+          else keys.where('name_key', '>=', key).andWhere('name_key', '<', `${key}\u{10FFFF}`);
+          q.whereIn('d.id', keys.select('dossier_id'));
         }
       }
       if (after) {

@@ -56,34 +56,39 @@ export class ProcedureRepository {
   constructor(private readonly db: Db) {}
 
   private async toVersions(rows: VersionRow[]): Promise<ProcedureVersion[]> {
-    const missing = [...new Set(rows.map((r) => Number(r.id)).filter((id) => !this.definitions.has(id)))];
+    // This call's definitions are held here, so that making room for them (or another call doing so
+    // meanwhile) cannot take one away before it is used.
+    const found = new Map<number, ProcedureDefinition>();
+    const missing: number[] = [];
+    for (const id of new Set(rows.map((r) => Number(r.id)))) {
+      const kept = this.definitions.get(id);
+      if (kept) found.set(id, kept);
+      else missing.push(id);
+    }
     for (let i = 0; i < missing.length; i += 500) {
       const read = (await this.db('procedure_versions')
         .whereIn('id', missing.slice(i, i + 500))
         .select('id', 'definition')) as { id: number; definition: string }[];
-      for (const r of read) {
-        this.definitions.set(Number(r.id), deepFreeze(JSON.parse(r.definition) as ProcedureDefinition));
-      }
+      for (const r of read)
+        found.set(Number(r.id), deepFreeze(JSON.parse(r.definition) as ProcedureDefinition));
     }
-    while (this.definitions.size > Math.max(DEFINITIONS_KEPT, rows.length)) {
-      this.definitions.delete(this.definitions.keys().next().value as number);
-    }
-    return rows.map((r) => {
-      const id = Number(r.id);
-      const definition = this.definitions.get(id)!;
+    for (const [id, definition] of found) {
       // Recently used last: the oldest unused go first.
       this.definitions.delete(id);
       this.definitions.set(id, definition);
-      return {
-        versionId: id,
-        procedureId: Number(r.procedure_id),
-        code: r.code,
-        agencyId: Number(r.agency_id),
-        version: Number(r.version),
-        definition,
-        publishedAt: toDate(r.published_at),
-      };
-    });
+    }
+    while (this.definitions.size > DEFINITIONS_KEPT) {
+      this.definitions.delete(this.definitions.keys().next().value as number);
+    }
+    return rows.map((r) => ({
+      versionId: Number(r.id),
+      procedureId: Number(r.procedure_id),
+      code: r.code,
+      agencyId: Number(r.agency_id),
+      version: Number(r.version),
+      definition: found.get(Number(r.id))!,
+      publishedAt: toDate(r.published_at),
+    }));
   }
 
   private async toVersion(row: VersionRow | undefined): Promise<ProcedureVersion | undefined> {

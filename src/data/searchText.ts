@@ -10,11 +10,12 @@ export function foldForSearch(s: string): string {
     .trim();
 }
 
-/** Longest name key kept (the column's width). */
+/** Longest search key kept (the column's width). */
 export const NAME_KEY_LENGTH = 100;
-const MAX_KEYS_PER_NAME = 12;
+/** Words of a name a key may start from: a business's full name can run past twenty words. */
+const MAX_KEYS_PER_NAME = 40;
 
-/** The keys an applicant is found by: each name (the applicant's, a business's representative) folded
+/** The keys an applicant's name is found by (a business's representative is a name too): the folded name
  * from each of its words to the end, so a prefix search on them matches from the start of any word
  * ("van an" and "an" in "Nguyễn Văn An"). */
 export function nameSearchKeys(...names: readonly (string | null | undefined)[]): string[] {
@@ -27,6 +28,27 @@ export function nameSearchKeys(...names: readonly (string | null | undefined)[])
       const key = words.slice(i).join(' ').slice(0, NAME_KEY_LENGTH).trim();
       if (key) keys.add(key);
     }
+  }
+  return [...keys];
+}
+
+/** A number as officers type it (an identity number, a tax code, a phone): its digits alone. */
+export function digitsOf(s: string | null | undefined): string {
+  return (s ?? '').replace(/\D/g, '');
+}
+
+/** Every key the desk's search finds an applicant by: the names from any word on, and the identity
+ * number (or tax code) and the phone number by their digits. */
+export function applicantSearchKeys(a: {
+  name: string;
+  representative?: string | null;
+  idNumber?: string | null;
+  phone?: string | null;
+}): string[] {
+  const keys = new Set(nameSearchKeys(a.name, a.representative));
+  for (const n of [a.idNumber, a.phone]) {
+    const digits = digitsOf(n).slice(0, NAME_KEY_LENGTH);
+    if (digits) keys.add(digits);
   }
   return [...keys];
 }

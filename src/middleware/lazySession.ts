@@ -2,9 +2,10 @@ import type { Request, RequestHandler } from 'express';
 
 const WAITING = Symbol('session not made yet');
 
+/** Whether the header names the cookie at all: any spelling the session middleware might still read
+ * ("portal.sid =...") takes the usual path, where the session is looked up in the store. */
 function sendsCookie(req: Request, name: string): boolean {
-  const header = req.headers.cookie;
-  return typeof header === 'string' && header.includes(`${name}=`);
+  return (req.headers.cookie ?? '').includes(name);
 }
 
 /**

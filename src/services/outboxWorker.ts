@@ -131,8 +131,9 @@ export class OutboxWorker {
 
   private async deliver(m: OutboxMessage): Promise<boolean> {
     try {
-      // The same message whatever the attempt: its Message-ID comes from the outbox row.
-      await this.mailer.send(m.payload, `outbox:${m.id}:${m.dedupeKey}`);
+      // The same message whatever the attempt: its Message-ID comes from the outbox row (the moment it
+      // was queued tells apart rows of the same number in another installation or a rebuilt database).
+      await this.mailer.send(m.payload, `outbox:${m.id}:${m.createdAt.getTime()}:${m.dedupeKey}`);
     } catch (err) {
       const failures = m.attempts + 1;
       const message = err instanceof Error ? err.message : String(err);

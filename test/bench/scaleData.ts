@@ -4,7 +4,7 @@
 // happen, step deadlines, codes from the daily counter) agrees with the event log the recount reads.
 // Deterministic: the same seed and the same "now" give the same rows.
 import type { ApplicantSnapshot } from '../../src/data/dossierRepository';
-import { nameSearchKeys } from '../../src/data/searchText';
+import { applicantSearchKeys } from '../../src/data/searchText';
 import {
   classifyResolution,
   type DailyIncrement,
@@ -903,8 +903,7 @@ export class ScaleGenerator {
       resolution?.timeliness ?? null,
       resolution?.workingMs ?? null,
     ]);
-    for (const key of nameSearchKeys(applicant.name, applicant.representative))
-      out.nameKeys.push([agency.id, key, id]);
+    for (const key of applicantSearchKeys(applicant)) out.nameKeys.push([agency.id, key, id]);
     for (const e of events) {
       this.pendingEvents.push(e.at, [
         id,

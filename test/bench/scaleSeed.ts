@@ -38,7 +38,7 @@ import {
 /** The moment the benchmark lives in: the data ends here, and the portal's clock stands here. */
 export const SCALE_NOW = new Date('2026-11-23T09:30:00+07:00');
 /** Bumped whenever the generator changes what it writes, so an older load is not reused. */
-const SEED_VERSION = 3;
+const SEED_VERSION = 4;
 const MARKER_TABLE = 'bench_seed';
 /** Procedures per agency once the catalogue is widened: what a department or a commune offers. */
 const PROCEDURES_PER_AGENCY = 24;

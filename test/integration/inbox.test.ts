@@ -116,6 +116,14 @@ describe('the desk inbox: open dossiers in due order, a page at a time', () => {
     assert.equal(await count('Quang Minh Hùng'), 0);
     assert.equal(await count('%'), 0);
     assert.equal(await count('_uang'), 0);
+    // The identity number (tax code) and the phone, by their digits however they are typed.
+    const snapshot = (await t.deps.repos.dossiers.findByCode(codes.review!))!.applicant;
+    assert.equal(await count(snapshot.idNumber), 5);
+    assert.equal(await count(snapshot.idNumber.slice(0, 6)), 5);
+    assert.ok(snapshot.phone);
+    const spaced = `${snapshot.phone!.slice(0, 4)} ${snapshot.phone!.slice(4, 7)} ${snapshot.phone!.slice(7)}`;
+    assert.equal(await count(spaced), 5);
+    assert.equal(await count('999999999999'), 0);
     // The search keeps the other filters: closed dossiers only on demand.
     assert.equal((await inbox({ q: 'quang minh', includeClosed: true })).length, 7);
   });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
 import { migrateToLatest, rollbackLast } from '../../src/data/db';
-import { nameSearchKeys } from '../../src/data/searchText';
+import { applicantSearchKeys } from '../../src/data/searchText';
 import { filePermitByApi } from '../helpers/fixtures';
 import { DEMO_PASSWORD, startTestApp, type TestApp } from '../helpers/testApp';
 
@@ -35,15 +35,13 @@ describe('migrations on a database that holds dossiers', () => {
 
   it('gives the dossiers filed before the name search their keys, the same ones a filing writes', async () => {
     const filed = await keysOf(code);
-    const expected = nameSearchKeys(
-      filed.dossier.applicant.name,
-      filed.dossier.applicant.representative,
-    ).sort();
+    const expected = applicantSearchKeys(filed.dossier.applicant).sort();
     assert.deepEqual(
       filed.rows.map((r) => r.name_key),
       expected,
     );
     assert.ok(expected.includes('quang minh') && expected.includes('tran thi binh'));
+    assert.ok(expected.includes('2400123458'), 'the tax code');
 
     await rollbackLast(t.deps.db);
     assert.equal(await t.deps.db.schema.hasTable('dossier_name_keys'), false);

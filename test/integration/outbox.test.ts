@@ -148,7 +148,7 @@ describe('the outbox and its email worker', () => {
     // Named by its outbox row: had the first attempt reached the reader, this one is the same message.
     assert.equal(
       smtp.withSubject(subject)[0]!.messageId,
-      messageIdFor(`outbox:${failed.id}:retry:1`, DEFAULT_FROM),
+      messageIdFor(`outbox:${failed.id}:${failed.createdAt.getTime()}:retry:1`, DEFAULT_FROM),
     );
   });
 
