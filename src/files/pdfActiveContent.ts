@@ -3,8 +3,9 @@ import { inflateSync } from 'node:zlib';
 /** Why an uploaded PDF is refused: it carries JavaScript, or it packs objects the check cannot read. */
 export type ActiveContent = 'javascript' | 'unreadable-object-stream';
 
-/** Names that make a PDF reader run code: a JavaScript action, the document's named scripts. */
-const ACTIVE_NAMES = new Set(['JS', 'JavaScript']);
+/** Names that make a PDF reader run code: a JavaScript action, the document's named scripts, an action
+ * that launches a program or file, and an XFA form (which carries scripts of its own). */
+const ACTIVE_NAMES = new Set(['JS', 'JavaScript', 'Launch', 'XFA']);
 const FLATE = new Set(['FlateDecode', 'Fl']);
 const FILTERS = new Set([
   'FlateDecode',

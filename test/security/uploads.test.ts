@@ -77,6 +77,14 @@ const jsNamesTree = onePage('/Names << /JavaScript << /Names [(a) 6 0 R] >> >>',
   '<< /Length 13 >>\nstream\napp.alert(1);\nendstream',
 ]);
 
+/** A link that starts a program when clicked, and an XFA form (scripts in its XML). */
+const launchAction = onePage('/OpenAction 6 0 R', [
+  '<< /Type /Action /S /Launch /F (cmd.exe) /Win << /F (cmd.exe) /P (/c calc) >> >>',
+]);
+const xfaForm = onePage('/AcroForm << /Fields [] /XFA 6 0 R >>', [
+  '<< /Length 20 >>\nstream\n<xdp:xdp></xdp:xdp>\nendstream',
+]);
+
 /** The same /OpenAction packed by qpdf into a compressed object stream: no "/JS" in the raw bytes. */
 function inObjectStream(pdf: Buffer): Buffer {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'objstm-'));
@@ -315,6 +323,18 @@ describe('hostile uploads to the filing form and the API', () => {
         status: 422,
         message: activeContent,
         files: () => [{ name: 'bao-cao.pdf', content: jsNamesTree }],
+      },
+      {
+        label: 'a PDF that launches a program (/Launch)',
+        status: 422,
+        message: activeContent,
+        files: () => [{ name: 'bao-cao.pdf', content: launchAction }],
+      },
+      {
+        label: 'a PDF with an XFA form',
+        status: 422,
+        message: activeContent,
+        files: () => [{ name: 'bao-cao.pdf', content: xfaForm }],
       },
       {
         label: 'a PDF with JavaScript inside a compressed object stream',
