@@ -120,6 +120,15 @@ async function ensureUtf8mb4(db: Db): Promise<void> {
 
 const MIGRATION_LOCK_WAIT_MS = 120_000;
 
+const isMigrationLocked = (err: unknown) => (err as Error).name === 'MigrationLocked';
+
+/** Two processes starting on an empty database both find knex's own tables missing and both create
+ * them: the second fails before it takes the lock or applies anything, and simply tries again. */
+const isMigrationTableRace = (err: unknown) =>
+  /knex_migrations(_lock)?\W.*already exists|already exists.*knex_migrations/i.test(
+    (err as Error).message ?? '',
+  );
+
 /** Applies the pending migrations. Several web processes starting together (a deploy) race for knex's
  * migration lock: the losers wait for the winner to finish instead of failing to start, then find
  * nothing left to apply. A lock left by a process that died mid-migration still stops the start, once
@@ -132,7 +141,7 @@ export async function migrateToLatest(db: Db): Promise<string[]> {
       const [, applied] = (await db.migrate.latest(migratorConfig())) as [number, string[]];
       return applied;
     } catch (err) {
-      if ((err as Error).name !== 'MigrationLocked' || Date.now() > deadline) throw err;
+      if (!(isMigrationLocked(err) || isMigrationTableRace(err)) || Date.now() > deadline) throw err;
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }
   }
