@@ -9,4 +9,8 @@ export interface BenchRow {
   p99_ms?: number;
   /** How many timed runs the figures are taken from. */
   runs?: number;
+  /** For a rate measured beside a yardstick: the median of the per-round ratios to it. */
+  ratio?: number;
+  /** CPU time of the serving process per request, in milliseconds (Linux only). */
+  cpu_ms_per_request?: number;
 }

@@ -27,6 +27,8 @@ async function main(): Promise<void> {
     'median ms': r.median_ms.toFixed(2),
     'p99 ms': r.p99_ms === undefined ? '' : r.p99_ms.toFixed(2),
     'per second': r.per_second.toFixed(1),
+    ratio: r.ratio === undefined ? '' : r.ratio.toFixed(2),
+    'CPU ms/req': r.cpu_ms_per_request === undefined ? '' : r.cpu_ms_per_request.toFixed(2),
     target: r.target ?? '',
     met: r.ok === null ? '' : r.ok ? 'yes' : 'NO',
   }));
