@@ -11,6 +11,7 @@ import { errorHandler, notFound } from './middleware/errorHandler';
 import { i18n } from './middleware/i18n';
 import { hasSession, lazySession } from './middleware/lazySession';
 import { only } from './middleware/only';
+import { publicPageCache } from './middleware/publicPageCache';
 import { createAuthenticator } from './middleware/passportSetup';
 import { requestLog } from './middleware/requestLog';
 import { publicDir, viewsDir } from './paths';
@@ -31,6 +32,8 @@ import { statisticsRoutes } from './routes/statisticsRoutes';
 
 const LAYOUT = path.join(viewsDir, 'layouts', 'main.ejs');
 const SESSION_COOKIE = 'portal.sid';
+/** Public pages a visitor without a session sees are served again for this long (see publicPageCache). */
+const PUBLIC_PAGE_SECONDS = 5;
 
 /** Renders a page, then the layout around it, unless the page asks for no layout. Partials are
  * included by their path from the views folder ("/partials/field"), which ejs resolves without
@@ -159,6 +162,17 @@ export function createApp(deps: Deps): Express {
     }
     next();
   });
+
+  // Home, the catalogue and a procedure's page, as every visitor without a session sees them.
+  app.use(
+    publicPageCache({
+      paths: /^\/(?:procedures(?:\/[^/]+)?\/?)?$/i,
+      ttlMs: PUBLIC_PAGE_SECONDS * 1000,
+      maxEntries: 1000,
+      maxLength: 256 * 1024,
+      generation: () => deps.procedures.catalogueGeneration,
+    }),
+  );
 
   // Each group of pages runs only for the paths it serves: a request skips the other groups' routes
   // without testing them one by one (see only).

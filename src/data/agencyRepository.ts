@@ -48,7 +48,15 @@ const toAgency = (r: AgencyRow): Agency => ({
   address: r.address,
 });
 
+/** Agencies kept per process by id; beyond this many the oldest read goes first. */
+const AGENCIES_KEPT = 5_000;
+
 export class AgencyRepository {
+  /** An agency row is written once and never changed (there is no update, here or in the admin
+   * pages), and nearly every page shows one: it is read from the database once per process. A change
+   * made to the table by hand shows after a restart. */
+  private readonly byId = new Map<number, Agency>();
+
   constructor(private readonly db: Db) {}
 
   async insert(a: NewAgency, now: Date, trx: Db = this.db): Promise<number> {
@@ -68,8 +76,14 @@ export class AgencyRepository {
   }
 
   async findById(id: number): Promise<Agency | undefined> {
+    const kept = this.byId.get(id);
+    if (kept) return kept;
     const row = (await this.db('agencies').where({ id }).first()) as AgencyRow | undefined;
-    return row && toAgency(row);
+    if (!row) return undefined;
+    const agency = Object.freeze(toAgency(row));
+    this.byId.set(id, agency);
+    if (this.byId.size > AGENCIES_KEPT) this.byId.delete(this.byId.keys().next().value as number);
+    return agency;
   }
 
   async findByCode(code: string): Promise<Agency | undefined> {

@@ -264,9 +264,9 @@ export function dossierRoutes(deps: Deps): Router {
       ...presentContents(req, view, agencyName(req.lang, agency)),
       result: await resultSummary(deps, view.dossier.id),
       supplement: supplementOf(req, view),
-      mayWithdraw: (await deps.commands.transitionDossier.actionsFor(req.user!, view.dossier)).some(
-        (a) => a.name === 'withdraw',
-      ),
+      mayWithdraw: (
+        await deps.commands.transitionDossier.actionsFor(req.user!, view.dossier, view.procedure)
+      ).some((a) => a.name === 'withdraw'),
     };
   };
 

@@ -119,7 +119,7 @@ export function officerRoutes(deps: Deps): Router {
     const d = view.dossier;
     const def = view.procedure.definition;
     const agency = await deps.repos.agencies.findById(d.agencyId);
-    const actions = await deps.commands.transitionDossier.actionsFor(req.user!, d);
+    const actions = await deps.commands.transitionDossier.actionsFor(req.user!, d, view.procedure);
     const specialists = actions.some((a) => a.requires.includes('assignee'))
       ? await deps.repos.users.activeOfficersWithRole(d.agencyId, ['SPECIALIST'])
       : [];

@@ -7,6 +7,8 @@ import { NotFoundError } from '../errors';
 import { checkDefinition } from '../domain/procedureDefinition';
 
 export class ProcedureService {
+  private publications = 0;
+
   constructor(
     private readonly db: Db,
     private readonly procedures: ProcedureRepository,
@@ -25,7 +27,7 @@ export class ProcedureService {
     const agency = await this.agencies.findByCode(def.agencyCode);
     if (!agency) throw new Error(`Unknown agency code ${def.agencyCode} in procedure ${def.code}`);
     const now = this.clock.now();
-    return this.db.transaction(async (trx) => {
+    const versionId = await this.db.transaction(async (trx) => {
       const versionId = await this.procedures.publish(def, agency.id, by?.id ?? null, now, trx);
       await this.audit.append(trx, {
         occurredAt: now,
@@ -40,6 +42,14 @@ export class ProcedureService {
       });
       return versionId;
     });
+    this.publications++;
+    return versionId;
+  }
+
+  /** Counts the publications this process has made (after they committed): pages kept from before a
+   * publication are not shown again (see publicPageCache). */
+  get catalogueGeneration(): number {
+    return this.publications;
   }
 
   list(filter: CatalogueFilter): Promise<ProcedureVersion[]> {

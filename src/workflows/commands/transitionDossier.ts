@@ -10,7 +10,7 @@ import type {
   WorkflowChanges,
 } from '../../data/dossierRepository';
 import type { NotificationRepository } from '../../data/notificationRepository';
-import type { ProcedureRepository } from '../../data/procedureRepository';
+import type { ProcedureRepository, ProcedureVersion } from '../../data/procedureRepository';
 import type { StatisticsRepository } from '../../data/statisticsRepository';
 import {
   classifyResolution,
@@ -154,9 +154,13 @@ export class TransitionDossier {
     return wf;
   }
 
-  /** The actions this person may take now (for buttons), honouring assignment. */
-  async actionsFor(actor: User, dossier: Dossier): Promise<ActionDef[]> {
-    const procedure = await this.deps.procedures.findVersion(dossier.procedureVersionId);
+  /** The actions this person may take now (for buttons), honouring assignment. A page that has read
+   * the dossier's procedure version already passes it along. */
+  async actionsFor(actor: User, dossier: Dossier, known?: ProcedureVersion): Promise<ActionDef[]> {
+    const procedure =
+      known?.versionId === dossier.procedureVersionId
+        ? known
+        : await this.deps.procedures.findVersion(dossier.procedureVersionId);
     if (!procedure) return [];
     const wf = this.workflowOf(procedure.definition);
     const roles = this.rolesOn(actor, dossier);
