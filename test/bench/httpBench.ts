@@ -251,6 +251,7 @@ export async function httpBench(quick: boolean): Promise<BenchRow[]> {
       if (filed.status !== 201) throw new Error(`filing: ${filed.status} ${await filed.text()}`);
       const dossier = (await filed.json()) as { code: string; secret: string };
       const officer = await loginCookie(portal.base, 'reception@demo.gov.vn');
+      const citizen = await loginCookie(portal.base, 'citizen@demo.gov.vn');
 
       const rounds = quick ? 2 : 5;
       const roundSeconds = quick ? 1 : 2;
@@ -260,7 +261,10 @@ export async function httpBench(quick: boolean): Promise<BenchRow[]> {
           `/lookup?code=${encodeURIComponent(dossier.code)}&secret=${encodeURIComponent(dossier.secret)}`,
           {},
         ],
-        ['procedure page', '/procedures/BQL-LD-02', {}],
+        // A visitor without a session is served from the five-second page cache; a logged-in
+        // citizen's page is rendered each time (the same page with their name and the filing button).
+        ['procedure page (visitor, page cache)', '/procedures/BQL-LD-02', {}],
+        ['procedure page (logged-in citizen)', '/procedures/BQL-LD-02', { cookie: citizen }],
         ['officer inbox', '/desk', { cookie: officer }],
         ['officer dossier page', `/desk/dossiers/${encodeURIComponent(dossier.code)}`, { cookie: officer }],
       ];
@@ -268,7 +272,14 @@ export async function httpBench(quick: boolean): Promise<BenchRow[]> {
       for (const [name, url, headers] of pages) {
         measured.push([
           name,
-          await paired(portal, bare, { url: portal.base + url, headers }, `${bare.base}/`, rounds, roundSeconds),
+          await paired(
+            portal,
+            bare,
+            { url: portal.base + url, headers },
+            `${bare.base}/`,
+            rounds,
+            roundSeconds,
+          ),
         ]);
       }
       const allBare = measured.flatMap(([, m]) => m.bare);
