@@ -31,10 +31,10 @@ export const PAGE_CACHE_HEADER = 'X-Page-Cache';
  * A few seconds' cache of the public pages (home, the catalogue, a procedure) as a visitor without a
  * session sees them: the same page for every such visitor in one language, read far more often than
  * it changes. Only a GET or HEAD without a session qualifies, so nothing of a logged-in user is ever
- * kept or shown to anyone else; a page that made a session while rendering (a form with a CSRF token, a
- * flash message), set a cookie or said not to store it, answered anything but 200 or is too long is
- * not kept. The key is the language and
- * the whole address. Other processes' publications show after at most `ttlMs`; this process's at once.
+ * kept or shown to anyone else. A page is not kept if it made a session while rendering (a form with a
+ * CSRF token, a flash message), set a cookie, said not to store it, answered anything but 200 or is
+ * too long. The key is the language and the whole address. Other processes' publications show after
+ * at most `ttlMs`; this process's at once.
  */
 export function publicPageCache(opts: PublicPageCacheOptions): RequestHandler {
   const now = opts.now ?? (() => performance.now());
