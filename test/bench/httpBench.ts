@@ -13,6 +13,7 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import { PERMIT_FIELDS, PERMIT_PAPERS, samplePdf, samplePng } from '../helpers/fixtures';
 import type { BenchRow } from './benchTypes';
+import { median } from './timing';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const SESSION_SECRET = 'bench-session-secret-of-at-least-32-characters';
@@ -122,12 +123,6 @@ async function load(server: Server, opts: autocannon.Options): Promise<Load> {
       : undefined;
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: bad, cpuMs };
 }
-
-const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 
 interface Paired {
   page: Load[];

@@ -12,13 +12,7 @@ import { ServerKeySigner } from '../../src/signing/signer';
 import { renderResult } from '../../src/documents/resultDocument';
 import { approverAppearance, sealAppearance } from '../../src/services/resultService';
 import type { BenchRow } from './benchTypes';
-
-/** Median of the durations, in milliseconds. */
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
+import { median } from './timing';
 
 async function timed(runs: number, work: () => Promise<unknown>): Promise<number[]> {
   const out: number[] = [];

@@ -8,6 +8,14 @@ export function percentile(values: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
 }
 
+/** The middle value, or the mean of the two middle values of an even count. */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) throw new Error('no samples');
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
 /** Durations in milliseconds of `runs` sequential calls; `work` gets the run's index. */
 export async function timeRuns(runs: number, work: (i: number) => Promise<unknown>): Promise<number[]> {
   const out: number[] = [];
