@@ -15,6 +15,32 @@ const walk = (dir) => {
   }
 };
 for (const kind of kinds) walk(path.join('test', kind));
+
+// Signed PDFs and documents are checked with the tools a reader or an archive would use. Without one of
+// them a test would fail deep in a hook (or a suite would wait on a server its failed hook never
+// closed): say what is missing, and how to get it, before anything runs.
+const TOOLS = [
+  ['pdftotext', 'poppler-utils'],
+  ['pdffonts', 'poppler-utils'],
+  ['pdfinfo', 'poppler-utils'],
+  ['pdfsig', 'poppler-utils'],
+  ['qpdf', 'qpdf'],
+  ['certutil', 'libnss3-tools'],
+  ['openssl', 'openssl'],
+];
+const onPath = (name) =>
+  (process.env.PATH ?? '').split(path.delimiter).some((dir) => dir && fs.existsSync(path.join(dir, name)));
+if (kinds.some((k) => k !== 'e2e')) {
+  const missing = TOOLS.filter(([name]) => !onPath(name));
+  if (missing.length > 0) {
+    const packages = [...new Set(missing.map(([, pkg]) => pkg))].join(' ');
+    console.error(
+      `missing on PATH: ${missing.map(([name]) => name).join(', ')}\n` +
+        `install them first, for example: apt-get install -y ${packages}`,
+    );
+    process.exit(1);
+  }
+}
 files.sort();
 if (files.length === 0) {
   console.error(`no test files under ${kinds.map((k) => `test/${k}`).join(', ')}`);
