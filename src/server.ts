@@ -2,6 +2,7 @@ import http from 'node:http';
 import { createApp } from './app';
 import { bootstrap, shutdownDeps } from './bootstrap';
 import { ConfigError, loadConfig } from './config';
+import { SERVING_LIMITS } from './data/db';
 import { createLogger } from './logger';
 
 const OVERDUE_CHECK_MS = 5 * 60_000;
@@ -11,7 +12,7 @@ const STRAY_FILE_SWEEP_MS = 24 * 3_600_000;
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
-  const deps = await bootstrap(config, { logger });
+  const deps = await bootstrap(config, { logger, limits: SERVING_LIMITS });
   const app = createApp(deps);
   const server = http.createServer(app);
   // Keep-alive sockets longer than a load balancer's, so it never reuses a socket we just closed.

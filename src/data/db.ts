@@ -39,7 +39,52 @@ function reusePreparedStatements(conn: SqliteConnection): void {
   };
 }
 
-export function createDb(config: DatabaseConfig): Db {
+/**
+ * Bounds for the statements of a serving process on MySQL/MariaDB. Without them one statement that runs
+ * or waits without end (a lock held by a stuck transaction, a metadata lock behind a long ALTER, whose
+ * default wait is a day) holds its pooled connection, and with it a tenth of the portal, for as long.
+ * Past the bound the statement fails, and the request gets the 503 of a busy database. Migrations and
+ * the command line (a statistics rebuild over a million dossiers) run without them. SQLite has no such
+ * waits: its one connection queues in the process, and a lock held by another process ends in
+ * SQLITE_BUSY after the busy timeout.
+ */
+export interface StatementLimits {
+  /** The longest a statement may run (on MySQL, which bounds only SELECTs, a SELECT). */
+  statementSeconds: number;
+  /** The longest a statement may wait for a row lock or a table's metadata lock. */
+  lockWaitSeconds: number;
+}
+
+/** What a web process runs with: far above any page's statements (the yearly statistics of a province
+ * at a million dossiers take half a second), far below a visitor's patience. */
+export const SERVING_LIMITS: StatementLimits = { statementSeconds: 30, lockWaitSeconds: 15 };
+
+interface MysqlConnection {
+  query(sql: string, cb: (err: Error | null, rows?: unknown) => void): void;
+}
+
+/** Sets the limits on a new pooled connection; MariaDB and MySQL name the statement bound differently. */
+function applyLimits(
+  conn: MysqlConnection,
+  limits: StatementLimits,
+  done: (err: Error | null, conn: unknown) => void,
+): void {
+  const statement = Math.max(1, Math.round(limits.statementSeconds));
+  const lockWait = Math.max(1, Math.round(limits.lockWaitSeconds));
+  conn.query('SELECT VERSION() AS v', (err, rows) => {
+    if (err) return done(err, conn);
+    const version = String((rows as { v?: unknown }[] | undefined)?.[0]?.v ?? '');
+    const bound = /mariadb/i.test(version)
+      ? `max_statement_time = ${statement}`
+      : `max_execution_time = ${statement * 1000}`;
+    conn.query(
+      `SET SESSION ${bound}, innodb_lock_wait_timeout = ${lockWait}, lock_wait_timeout = ${lockWait}`,
+      (setErr) => done(setErr, conn),
+    );
+  });
+}
+
+export function createDb(config: DatabaseConfig, limits?: StatementLimits): Db {
   if (config.client === 'sqlite') {
     fs.mkdirSync(path.dirname(config.filename), { recursive: true });
     return knexFactory({
@@ -74,7 +119,17 @@ export function createDb(config: DatabaseConfig): Db {
       dateStrings: ['DATE'],
       connectTimeout: 5000,
     } as unknown as Knex.MySql2ConnectionConfig,
-    pool: { min: 0, max: 10, acquireTimeoutMillis: 10000 },
+    pool: {
+      min: 0,
+      max: 10,
+      acquireTimeoutMillis: 10000,
+      ...(limits
+        ? {
+            afterCreate: (conn: MysqlConnection, done: (err: Error | null, conn: unknown) => void) =>
+              applyLimits(conn, limits, done),
+          }
+        : {}),
+    },
     acquireConnectionTimeout: 10000,
   });
 }

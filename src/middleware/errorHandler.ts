@@ -11,12 +11,27 @@ const DB_DOWN_CODES = new Set([
   'ER_CON_COUNT_ERROR',
   'SQLITE_BUSY',
   'SQLITE_CANTOPEN',
+  // A statement stopped at the serving limits (see StatementLimits): the database is too busy now.
+  'ER_QUERY_TIMEOUT',
+  'ER_LOCK_WAIT_TIMEOUT',
 ]);
+
+/** MariaDB's max_statement_time error, which the driver knows by number only. */
+const MARIADB_STATEMENT_TIMEOUT = 1969;
 
 /** Whether an error means the database cannot be reached now (answer 503, not 500). */
 export function isDatabaseUnavailable(err: unknown): boolean {
-  const e = err as { code?: string; name?: string; message?: string; errors?: unknown[]; fatal?: unknown };
+  const e = err as {
+    code?: string;
+    errno?: number;
+    sqlState?: string;
+    name?: string;
+    message?: string;
+    errors?: unknown[];
+    fatal?: unknown;
+  };
   if (e?.code && DB_DOWN_CODES.has(e.code)) return true;
+  if (e?.errno === MARIADB_STATEMENT_TIMEOUT && e.sqlState === '70100') return true;
   // The driver's word for a connection that broke, whatever the code ("Can't add new command when
   // connection is in closed state", at the ROLLBACK of a transaction whose connection went, has none).
   if (e?.fatal === true) return true;

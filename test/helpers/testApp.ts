@@ -7,6 +7,7 @@ import knexFactory from 'knex';
 import request from 'supertest';
 import { createApp } from '../../src/app';
 import { bootstrap, shutdownDeps } from '../../src/bootstrap';
+import { SERVING_LIMITS, type StatementLimits } from '../../src/data/db';
 import { type Clock, FixedClock } from '../../src/clock';
 import { type Config, loadConfig } from '../../src/config';
 import type { Deps } from '../../src/container';
@@ -78,12 +79,19 @@ export interface TestApp {
 }
 
 export async function startTestApp(
-  opts: { clock?: FixedClock; database?: TestDatabase; seed?: boolean; env?: Record<string, string> } = {},
+  opts: {
+    clock?: FixedClock;
+    database?: TestDatabase;
+    seed?: boolean;
+    env?: Record<string, string>;
+    limits?: StatementLimits;
+  } = {},
 ): Promise<TestApp> {
   const database = opts.database ?? (await TestDatabase.create());
   const clock = opts.clock ?? new FixedClock(new Date());
   const config = { ...database.config(opts.env), seedDemoData: opts.seed ?? true };
-  const deps = await bootstrap(config, { clock: clock as Clock });
+  // As a web process runs: on MariaDB the pool bounds its statements (SERVING_LIMITS).
+  const deps = await bootstrap(config, { clock: clock as Clock, limits: opts.limits ?? SERVING_LIMITS });
   const app = createApp(deps);
   let stopped = false;
   const stop = async () => {
@@ -99,7 +107,7 @@ export async function startTestApp(
     database,
     async restart() {
       await stop();
-      return startTestApp({ clock, database, seed: false, env: opts.env });
+      return startTestApp({ clock, database, seed: false, env: opts.env, limits: opts.limits });
     },
     async close() {
       await stop();
