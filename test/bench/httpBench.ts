@@ -4,7 +4,7 @@
 // each page is measured in short rounds, each right beside a round of the bare page, in alternating
 // order; the row gives the median of those per-round ratios, and the CPU time per request of each
 // server process, which depends less on what else the machine is doing.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -209,7 +209,10 @@ export async function httpBench(quick: boolean): Promise<BenchRow[]> {
   const bareDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-bare-'));
   fs.writeFileSync(path.join(bareDir, 'page.ejs'), BARE_VIEW);
   fs.writeFileSync(path.join(bareDir, 'app.js'), BARE_APP);
-  const serverArgs = ['--import', 'tsx', 'src/server.ts'];
+  // The portal runs as `npm start` runs it: built by the project's build script, on plain node (no
+  // loader hook).
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  const serverArgs = [path.join(ROOT, 'dist', 'src', 'server.js')];
   const common = { STORAGE_DIR: storage, LOG_LEVEL: 'silent', SESSION_SECRET };
   try {
     // The demo data is seeded in development; the measured process runs as in production (views cached).
@@ -260,6 +263,9 @@ export async function httpBench(quick: boolean): Promise<BenchRow[]> {
         // citizen's page is rendered each time (the same page with their name and the filing button).
         ['procedure page (visitor, page cache)', '/procedures/BQL-LD-02', {}],
         ['procedure page (logged-in citizen)', '/procedures/BQL-LD-02', { cookie: citizen }],
+        // The floor of any logged-in page: the home page reads nothing of its own, so this is the
+        // session, the account, CSRF, the security headers and the layout, and nothing else.
+        ['home page (logged-in citizen, no reads of its own)', '/', { cookie: citizen }],
         ['officer inbox', '/desk', { cookie: officer }],
         ['officer dossier page', `/desk/dossiers/${encodeURIComponent(dossier.code)}`, { cookie: officer }],
       ];
