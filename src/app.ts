@@ -14,6 +14,7 @@ import { only } from './middleware/only';
 import { publicPageCache } from './middleware/publicPageCache';
 import { createAuthenticator } from './middleware/passportSetup';
 import { requestLog } from './middleware/requestLog';
+import { saveSessionBeforeRedirect } from './middleware/saveBeforeRedirect';
 import { publicDir, viewsDir } from './paths';
 import { accountRoutes } from './routes/accountRoutes';
 import { apiRoutes } from './routes/apiRoutes';
@@ -126,6 +127,7 @@ export function createApp(deps: Deps): Express {
       SESSION_COOKIE,
     ),
   );
+  app.use(saveSessionBeforeRedirect(logger));
   const authenticator = createAuthenticator(deps);
   app.use(authenticator.initialize());
   const sessionLogin = authenticator.session();

@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
-import { csrfFrom, DEMO_PASSWORD, sessionCookie, startTestApp, type TestApp } from '../helpers/testApp';
+import {
+  csrfFrom,
+  DEMO_PASSWORD,
+  formBody,
+  login,
+  sessionCookie,
+  startTestApp,
+  tokenFor,
+  type TestApp,
+} from '../helpers/testApp';
 
 describe('sessions are made when a visit needs one', () => {
   let t: TestApp;
@@ -58,5 +67,65 @@ describe('sessions are made when a visit needs one', () => {
     assert.equal((await request(t.app).get('/desk').set('Cookie', loggedIn)).status, 200);
     assert.equal((await request(t.app).head('/desk').set('Cookie', loggedIn)).status, 200);
     assert.match((await request(t.app).get('/procedures').set('Cookie', loggedIn)).text, /Đăng xuất/);
+  });
+});
+
+describe('a redirect leaves after the session it changed is saved', () => {
+  let t: TestApp;
+  let delayMs = 0;
+  const sessions = async () =>
+    Number(((await t.deps.db('sessions').count({ n: '*' }).first()) as { n: unknown }).n);
+  before(async () => {
+    t = await startTestApp();
+    // A store that answers slowly, as a busy database does. The response's headers used to leave before
+    // the store had answered, and a client that follows the redirect at once read the old session.
+    const store = t.deps.sessionStore;
+    const set = store.set.bind(store);
+    store.set = (sid, sess, cb) => {
+      setTimeout(() => set(sid, sess, cb), delayMs);
+    };
+  });
+  after(() => t.close());
+
+  it('shows the message of an action on the page it leads to', async () => {
+    const agent = await login(t.app, 'citizen@demo.gov.vn');
+    const token = await tokenFor(agent, '/account');
+    delayMs = 300;
+    try {
+      const res = await agent
+        .post('/account/contact')
+        .type('form')
+        .send(formBody({ _csrf: token, phone: '0912345679' }))
+        .redirects(1);
+      assert.equal(res.status, 200);
+      assert.match(res.text, /Đã lưu thông tin liên hệ\./);
+    } finally {
+      delayMs = 0;
+    }
+  });
+
+  it('shows the logout message in the new session', async () => {
+    const agent = await login(t.app, 'citizen@demo.gov.vn');
+    const token = await tokenFor(agent, '/account');
+    delayMs = 300;
+    try {
+      const res = await agent
+        .post('/logout')
+        .type('form')
+        .send(formBody({ _csrf: token }))
+        .redirects(1);
+      assert.equal(res.status, 200);
+      assert.match(res.text, /Bạn đã đăng xuất\./);
+    } finally {
+      delayMs = 0;
+    }
+  });
+
+  it('stores no session for a redirect that needed none', async () => {
+    const before = await sessions();
+    const res = await request(t.app).get('/language?to=en&next=%2Fprocedures');
+    assert.equal(res.status, 303);
+    assert.equal(sessionCookie(res), undefined);
+    assert.equal(await sessions(), before);
   });
 });
