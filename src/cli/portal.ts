@@ -159,15 +159,18 @@ async function main(argv: string[]): Promise<number> {
       const deps = buildDeps(config, db, systemClock, logger);
       try {
         if (sub === 'rebuild') {
+          const done = await deps.statistics.rebuild();
           console.log(
-            `Statistics rebuilt from the event log: ${await deps.statistics.rebuild()} daily rows.`,
+            `Statistics rebuilt from the event log: ${done.rows} daily rows, ${done.reclassified} dossiers reclassified.`,
           );
           return 0;
         }
         const differences = await deps.statistics.check();
         for (const d of differences.slice(0, 50)) {
           console.error(
-            `agency ${d.agencyId} procedure ${d.procedureId} ${d.day} ${d.count}: kept ${d.kept}, recounted ${d.recounted}`,
+            d.dossier
+              ? `dossier ${d.dossier} (resolved ${d.day}) ${d.count}: kept ${d.kept}, recounted ${d.recounted}`
+              : `agency ${d.agencyId} procedure ${d.procedureId} ${d.day} ${d.count}: kept ${d.kept}, recounted ${d.recounted}`,
           );
         }
         if (differences.length === 0) {
@@ -175,7 +178,7 @@ async function main(argv: string[]): Promise<number> {
           return 0;
         }
         console.error(
-          `${differences.length} daily counts differ from the event log; \`stats rebuild\` replaces them.`,
+          `${differences.length} figures differ from the event log; \`stats rebuild\` replaces them.`,
         );
         return 1;
       } finally {

@@ -65,11 +65,22 @@ export interface CertificateCounts {
 /** A dossier with the events the figures count, for the recount from the log. */
 export interface LoggedDossier {
   id: number;
+  code: string;
   agencyId: number;
   procedureId: number;
   channel: string;
   countingFrom: Date | null;
+  /** The classification the dossier carries (null until it is resolved). */
+  timeliness: string | null;
+  workingMs: number | null;
   events: { action: string; occurredAt: Date; details: Record<string, unknown> }[];
+}
+
+/** A resolved dossier's classification, as a recount from the log gives it. */
+export interface Classification {
+  dossierId: number;
+  timeliness: string;
+  workingMs: number;
 }
 
 /** One row of the daily counts. */
@@ -194,8 +205,14 @@ export class StatisticsRepository {
   }
 
   /** Replaces every daily count by a recount, in one transaction. */
-  async replaceDaily(rows: readonly DailyRow[]): Promise<void> {
+  /** Replaces the daily counts, and sets the classification of the dossiers given, in one transaction. */
+  async replaceDaily(rows: readonly DailyRow[], reclassified: readonly Classification[] = []): Promise<void> {
     await this.db.transaction(async (trx) => {
+      for (const c of reclassified) {
+        await trx('dossiers')
+          .where({ id: c.dossierId })
+          .update({ timeliness: c.timeliness, working_ms: c.workingMs });
+      }
       await trx('statistics_daily').delete();
       const records = rows.map((r) => ({
         agency_id: r.agencyId,
@@ -219,7 +236,16 @@ export class StatisticsRepository {
       .whereNotNull('submitted_at')
       .orderBy('id')
       .limit(limit)
-      .select('id', 'agency_id', 'procedure_id', 'channel', 'counting_from')) as Record<string, unknown>[];
+      .select(
+        'id',
+        'code',
+        'agency_id',
+        'procedure_id',
+        'channel',
+        'counting_from',
+        'timeliness',
+        'working_ms',
+      )) as Record<string, unknown>[];
     if (dossiers.length === 0) return [];
     const first = n(dossiers[0]!.id);
     const last = n(dossiers[dossiers.length - 1]!.id);
@@ -244,10 +270,13 @@ export class StatisticsRepository {
     const out = dossiers.map((d) => {
       const x: LoggedDossier = {
         id: n(d.id),
+        code: String(d.code),
         agencyId: n(d.agency_id),
         procedureId: n(d.procedure_id),
         channel: String(d.channel),
         countingFrom: toDateOrNull(d.counting_from),
+        timeliness: d.timeliness === null ? null : String(d.timeliness),
+        workingMs: d.working_ms === null ? null : n(d.working_ms),
         events: [],
       };
       byId.set(x.id, x);

@@ -66,8 +66,9 @@ export function monthsEnding(lastMonth: string, count: number, utcOffsetMinutes:
 
 /**
  * Early: resolved on a day before the day of the due date (local time). On time: resolved on the due
- * date's day, no later than the due time. Late: resolved after the due time. The due date is the one in
- * force at the resolution, that is, moved by every pause for a supplement and every extension.
+ * date's day, no later than the due time. Late: resolved after the due time. The due date is the
+ * appointment of the receipt, moved by every pause for a supplement (see legalDueAt); an extension gives
+ * the applicant a new appointment but does not make a late dossier on time.
  */
 export function timeliness(resolvedAt: Date, dueAt: Date, utcOffsetMinutes: number): Timeliness {
   if (resolvedAt.getTime() > dueAt.getTime()) return 'LATE';
@@ -147,8 +148,37 @@ export interface Resolution {
 }
 
 /**
- * How a resolution at `resolvedAt` counts: early, on time or late against the due date then in force,
- * and the working time spent. A dossier without a due date (none is filed so) cannot have been late.
+ * The appointment a dossier is held to: the one set at filing, moved by each pause for a supplement as
+ * the clock moved it (the working time left at the request, counted again from the first working moment
+ * after the resubmission), and never by an extension. An extension (mẫu 04) is the agency's apology for a
+ * dossier it will not resolve in time, with a new date for the applicant: the dossier resolved by that
+ * date is still a late one, or every agency could reach a perfect on-time rate by extending before it
+ * releases. Without an extension in the history this is `dueAt`, the appointment in force.
+ */
+export function legalDueAt(
+  calendar: WorkingCalendar,
+  dueAt: Date | null,
+  history: readonly HistoryEvent[],
+): Date | null {
+  if (!history.some((e) => e.action === 'extend')) return dueAt;
+  let due: Date | null = null;
+  let remaining: number | null = null;
+  for (const e of history) {
+    if (e.action === 'SUBMIT') due = e.dueAt;
+    else if (e.action === 'request_supplement' && remaining === null) {
+      remaining = due ? Math.max(0, calendar.workingMillisBetween(e.occurredAt, due)) : 0;
+    } else if (e.action === 'resubmit' && remaining !== null) {
+      if (due) due = calendar.addWorkingMillis(calendar.nextWorkingInstant(e.occurredAt), remaining);
+      remaining = null;
+    }
+  }
+  return due;
+}
+
+/**
+ * How a resolution at `resolvedAt` counts: early, on time or late against the appointment it is held to
+ * (legalDueAt), and the working time spent. A dossier without a due date (none is filed so) cannot have
+ * been late. `history` holds the events up to the resolution, in the order they happened.
  */
 export function classifyResolution(
   calendar: WorkingCalendar,
@@ -156,8 +186,9 @@ export function classifyResolution(
   history: readonly HistoryEvent[],
 ): Resolution {
   const offset = calendar.settings.utcOffsetMinutes;
+  const due = legalDueAt(calendar, d.dueAt, history);
   return {
-    timeliness: d.dueAt ? timeliness(d.resolvedAt, d.dueAt, offset) : 'ON_TIME',
+    timeliness: due ? timeliness(d.resolvedAt, due, offset) : 'ON_TIME',
     workingMs: Math.round(processingMillis(calendar, d.countingFrom ?? d.resolvedAt, d.resolvedAt, history)),
   };
 }

@@ -838,7 +838,7 @@ export const vi = {
     'Hồ sơ được giải quyết xong trong kỳ báo cáo: đã có kết quả (bản điện tử có chữ ký số hoặc bản giấy) hoặc đã từ chối giải quyết. Mỗi hồ sơ được tính một lần, vào ngày giải quyết.',
   'stats.defTerm.timeliness': 'Trước hạn, đúng hạn, quá hạn',
   'stats.def.timeliness':
-    'Trước hạn: giải quyết vào một ngày trước ngày hẹn trả kết quả. Đúng hạn: giải quyết trong ngày hẹn trả, không muộn hơn giờ hẹn trả. Quá hạn: giải quyết sau giờ hẹn trả. Ngày, giờ hẹn trả là thời hạn có hiệu lực khi giải quyết, đã được lùi theo các lần tạm dừng chờ bổ sung hồ sơ và các lần gia hạn.',
+    'Trước hạn: giải quyết vào một ngày trước ngày hẹn trả kết quả. Đúng hạn: giải quyết trong ngày hẹn trả, không muộn hơn giờ hẹn trả. Quá hạn: giải quyết sau giờ hẹn trả. Ngày, giờ hẹn trả là ngày hẹn ghi trên giấy tiếp nhận, được lùi theo các lần tạm dừng chờ bổ sung hồ sơ; hồ sơ đã gia hạn (xin lỗi, hẹn lại) mà giải quyết sau ngày hẹn ban đầu vẫn tính là quá hạn.',
   'stats.defTerm.onTimeRate': 'Tỷ lệ đúng hạn',
   'stats.def.onTimeRate':
     '(Số hồ sơ giải quyết trước hạn + số hồ sơ giải quyết đúng hạn) / tổng số hồ sơ đã giải quyết trong kỳ, tính theo phần trăm.',
@@ -1728,7 +1728,7 @@ export const en: Record<MessageKey, string> = {
     'Dossiers resolved in the reporting period: a result was released (electronic and digitally signed, or on paper) or the dossier was refused. Each dossier is counted once, on the day it was resolved.',
   'stats.defTerm.timeliness': 'Early, on time, late',
   'stats.def.timeliness':
-    'Early: resolved on a day before the day of the due date. On time: resolved on the day of the due date, no later than the due time. Late: resolved after the due time. The due date is the one in force when the dossier was resolved, moved by every pause for a supplement and every extension.',
+    'Early: resolved on a day before the day of the due date. On time: resolved on the day of the due date, no later than the due time. Late: resolved after the due time. The due date is the appointment on the receipt, moved by every pause for a supplement; a dossier that was extended (an apology with a new appointment) and resolved after its original appointment still counts as late.',
   'stats.defTerm.onTimeRate': 'On-time rate',
   'stats.def.onTimeRate':
     '(Dossiers resolved early + dossiers resolved on time) ÷ all dossiers resolved in the period, as a percentage.',

@@ -9,6 +9,7 @@ import type {
   OpenCandidateRow,
   Span,
   StatisticsRepository,
+  Classification,
 } from '../data/statisticsRepository';
 import {
   addDays,
@@ -286,14 +287,33 @@ interface OpenDossier extends OpenCandidateRow {
   overdue: boolean;
 }
 
-/** A difference between the kept daily counts and a recount from the log. */
+/**
+ * A difference between what is kept and a recount from the log: a daily count, or (with `dossier`, on
+ * the day of its resolution) the classification a resolved dossier carries, `timeliness` or `working_ms`.
+ */
 export interface CountDifference {
   agencyId: number;
   day: string;
   procedureId: number;
   count: string;
-  kept: number;
-  recounted: number;
+  kept: number | string | null;
+  recounted: number | string;
+  dossier?: string;
+}
+
+/** The daily counts afresh from the log, and the resolved dossiers whose classification differs. */
+interface Recount {
+  rows: DailyRow[];
+  reclassified: (Classification & {
+    code: string;
+    agencyId: number;
+    procedureId: number;
+    day: string;
+    kept: {
+      timeliness: string | null;
+      workingMs: number | null;
+    };
+  })[];
 }
 
 const dailyKey = (r: { agencyId: number; day: string; procedureId: number }) =>
@@ -636,7 +656,7 @@ export class StatisticsService {
    * The daily counts derived afresh from the event log and the ratings, with today's calendar: each
    * resolution classified from the due dates and pauses its history records.
    */
-  async recount(): Promise<DailyRow[]> {
+  async recount(): Promise<Recount> {
     const calendar = await this.deps.calendars.current();
     const offset = calendar.settings.utcOffsetMinutes;
     const rows = new Map<string, DailyRow>();
@@ -649,6 +669,7 @@ export class StatisticsService {
       }
       for (const [c, v] of Object.entries(inc)) row.counts[c as keyof DailySums] += v;
     };
+    const reclassified: Recount['reclassified'] = [];
     let after = 0;
     for (;;) {
       const batch = await this.deps.statistics.loggedDossiers(after, 2000);
@@ -669,6 +690,24 @@ export class StatisticsService {
               },
               before,
             );
+            // The dossier carries the classification of its resolution (there is one; a later one wins).
+            if (
+              !history
+                .slice(i + 1)
+                .some((x) => (RESOLVING_ACTIONS as readonly string[]).includes(x.action)) &&
+              (d.timeliness !== resolution.timeliness || d.workingMs !== resolution.workingMs)
+            ) {
+              reclassified.push({
+                dossierId: d.id,
+                code: d.code,
+                agencyId: d.agencyId,
+                procedureId: d.procedureId,
+                day: localDateOf(e.occurredAt, offset),
+                timeliness: resolution.timeliness,
+                workingMs: resolution.workingMs,
+                kept: { timeliness: d.timeliness, workingMs: d.workingMs },
+              });
+            }
           }
           const inc = eventIncrement(e.action, d.channel, resolution);
           if (inc)
@@ -685,14 +724,17 @@ export class StatisticsService {
         ratingIncrement(r.score),
       );
     }
-    return [...rows.values()].sort((a, b) => dailyKey(a).localeCompare(dailyKey(b)));
+    return { rows: [...rows.values()].sort((a, b) => dailyKey(a).localeCompare(dailyKey(b))), reclassified };
   }
 
-  /** Where the kept daily counts differ from a recount (nothing: they agree). */
+  /**
+   * Where the kept daily counts, and the classifications the resolved dossiers carry, differ from a
+   * recount (nothing: they agree).
+   */
   async check(): Promise<CountDifference[]> {
-    const [kept, recounted] = await Promise.all([this.deps.statistics.allDaily(), this.recount()]);
+    const [kept, recount] = await Promise.all([this.deps.statistics.allDaily(), this.recount()]);
     const keptBy = new Map(kept.map((r) => [dailyKey(r), r]));
-    const recountedBy = new Map(recounted.map((r) => [dailyKey(r), r]));
+    const recountedBy = new Map(recount.rows.map((r) => [dailyKey(r), r]));
     const out: CountDifference[] = [];
     for (const k of new Set([...keptBy.keys(), ...recountedBy.keys()])) {
       const a = keptBy.get(k);
@@ -712,14 +754,24 @@ export class StatisticsService {
           });
       }
     }
+    for (const r of recount.reclassified) {
+      const at = { agencyId: r.agencyId, day: r.day, procedureId: r.procedureId, dossier: r.code };
+      if (r.kept.timeliness !== r.timeliness)
+        out.push({ ...at, count: 'timeliness', kept: r.kept.timeliness, recounted: r.timeliness });
+      if (r.kept.workingMs !== r.workingMs)
+        out.push({ ...at, count: 'working_ms', kept: r.kept.workingMs, recounted: r.workingMs });
+    }
     return out.sort((a, b) => a.day.localeCompare(b.day) || a.agencyId - b.agencyId);
   }
 
-  /** Replaces the daily counts by a recount from the log; returns how many rows it wrote. */
-  async rebuild(): Promise<number> {
-    const rows = await this.recount();
-    await this.deps.statistics.replaceDaily(rows);
-    return rows.length;
+  /**
+   * Replaces the daily counts by a recount from the log, and gives each resolved dossier the
+   * classification the recount finds; returns how many daily rows it wrote and dossiers it reclassified.
+   */
+  async rebuild(): Promise<{ rows: number; reclassified: number }> {
+    const { rows, reclassified } = await this.recount();
+    await this.deps.statistics.replaceDaily(rows, reclassified);
+    return { rows: rows.length, reclassified: reclassified.length };
   }
 }
 

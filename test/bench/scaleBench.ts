@@ -169,10 +169,14 @@ async function measure(
   const rebuilt = await timeOnce(() => deps.statistics.rebuild());
   await db.raw('ANALYZE TABLE statistics_daily');
   const checked = await timeOnce(() => deps.statistics.check());
-  summary.rebuild = { ms: rebuilt.ms, dailyRows: rebuilt.value };
+  summary.rebuild = {
+    ms: rebuilt.ms,
+    dailyRows: rebuilt.value.rows,
+    reclassified: rebuilt.value.reclassified,
+  };
   summary.check = { ms: checked.ms, differences: checked.value.length, sample: checked.value.slice(0, 20) };
   log(
-    `scale: rebuild ${(rebuilt.ms / 1000).toFixed(1)} s (${rebuilt.value} daily rows); check ${(checked.ms / 1000).toFixed(1)} s: ${checked.value.length === 0 ? 'no differences' : `${checked.value.length} DIFFERENCES`}`,
+    `scale: rebuild ${(rebuilt.ms / 1000).toFixed(1)} s (${rebuilt.value.rows} daily rows, ${rebuilt.value.reclassified} dossiers reclassified); check ${(checked.ms / 1000).toFixed(1)} s: ${checked.value.length === 0 ? 'no differences' : `${checked.value.length} DIFFERENCES`}`,
   );
   if (checked.value.length > 0) console.table(checked.value.slice(0, 10));
   rows.push({

@@ -294,13 +294,13 @@ describe('statistics: the figures from the event log, with pages, CSV, API and r
     );
 
     // The authority: A early (Thursday), E refused on the first morning (early), B on time on the due day
-    // its pause moved it to, G on time on the day its extension gave, C late and on paper; D overdue and
-    // H not yet due; working time 25 + 1 + 39 + 73 + 49 hours over 5 dossiers = 4.675 days.
+    // its pause moved it to, G late (released by the date its extension gave, after its receipt's), C late
+    // and on paper; D overdue and H not yet due; working time 25 + 1 + 39 + 73 + 49 hours over 5 dossiers = 4.675 days.
     const authority = {
       received: { total: 8, online: 8, counter: 0 },
       procedures: { offered: 2, fullOnline: 2 },
-      resolved: { total: 5, early: 2, onTime: 2, late: 1, released: 4, refused: 1 },
-      onTimeRate: 80,
+      resolved: { total: 5, early: 2, onTime: 1, late: 2, released: 4, refused: 1 },
+      onTimeRate: 60,
       averageProcessingDays: 4.68,
       inProgress: { total: 2, notYetDue: 1, overdue: 1, paused: 0 },
       supplementRequests: 1,
@@ -351,8 +351,8 @@ describe('statistics: the figures from the event log, with pages, CSV, API and r
     assert.deepEqual(headline(r), {
       received: { total: 10, online: 9, counter: 1 },
       procedures: { offered: 4, fullOnline: 3 },
-      resolved: { total: 7, early: 3, onTime: 2, late: 2, released: 6, refused: 1 },
-      onTimeRate: 71.4,
+      resolved: { total: 7, early: 3, onTime: 1, late: 3, released: 6, refused: 1 },
+      onTimeRate: 57.1,
       averageProcessingDays: 3.71,
       inProgress: { total: 2, notYetDue: 1, overdue: 1, paused: 0 },
       supplementRequests: 1,
@@ -446,7 +446,7 @@ describe('statistics: the figures from the event log, with pages, CSV, API and r
       ],
     );
     assert.deepEqual(monthly[10], { month: '2026-11', received: 9, resolved: 4, resolvedOnTime: 3 });
-    assert.deepEqual(monthly[11], { month: '2026-12', received: 1, resolved: 3, resolvedOnTime: 2 });
+    assert.deepEqual(monthly[11], { month: '2026-12', received: 1, resolved: 3, resolvedOnTime: 1 });
     assert.ok(monthly.slice(0, 10).every((m) => m.received === 0 && m.resolved === 0));
 
     const page = await request(t.app).get(`/stats?agency=${PROVINCE}&from=2026-11-01&to=2026-12-31`);
@@ -458,7 +458,7 @@ describe('statistics: the figures from the event log, with pages, CSV, API and r
     assert.doesNotMatch(page.text, /<script|https?:\/\/(?!www\.w3\.org)/, 'nothing from elsewhere');
     // The table beside the chart carries the same numbers.
     assert.match(page.text, /<th scope="row">11\/2026<\/th><td>9<\/td><td>4<\/td><td>3<\/td>/);
-    assert.match(page.text, /<th scope="row">12\/2026<\/th><td>1<\/td><td>3<\/td><td>2<\/td>/);
+    assert.match(page.text, /<th scope="row">12\/2026<\/th><td>1<\/td><td>3<\/td><td>1<\/td>/);
   });
 
   it('shows the figures and their definitions on the public page, the province by default', async () => {
@@ -468,12 +468,12 @@ describe('statistics: the figures from the event log, with pages, CSV, API and r
       page.text,
       /Ủy ban nhân dân tỉnh Bắc Giang<\/strong>\. Kỳ báo cáo từ 01\/01\/2026 đến 04\/12\/2026/,
     );
-    assert.match(page.text, /Tỷ lệ đúng hạn<\/th>\s*<td>\s*71,4 %/);
+    assert.match(page.text, /Tỷ lệ đúng hạn<\/th>\s*<td>\s*57,1 %/);
     assert.match(page.text, /Thời gian giải quyết trung bình<\/th>\s*<td>\s*3,71 ngày làm việc/);
     assert.match(page.text, /Trước hạn: giải quyết vào một ngày trước ngày hẹn trả/);
     assert.doesNotMatch(page.text, /\/desk\/stats\/dossiers/, 'no drill-down for the public');
     const en = await request(t.app).get('/stats').set('Cookie', 'lang=en');
-    assert.match(en.text, /On-time rate<\/th>\s*<td>\s*71\.4 %/);
+    assert.match(en.text, /On-time rate<\/th>\s*<td>\s*57\.1 %/);
 
     const bad = await request(t.app).get('/stats?from=2026-02-30&to=2026-01-01&agency=nope');
     assert.equal(bad.status, 422);
@@ -600,6 +600,7 @@ describe('statistics: the figures from the event log, with pages, CSV, API and r
     assert.deepEqual(await list(admin, 'figure=resolved-late&from=2026-11-01&to=2026-12-31'), [
       codes.communeLate,
       codes.late,
+      codes.extended,
     ]);
     assert.deepEqual(await list(admin, 'figure=received-counter&from=2026-11-01&to=2026-12-31'), [
       codes.communeLate,
@@ -679,16 +680,20 @@ describe('statistics: the figures from the event log, with pages, CSV, API and r
       procedure_id: row.procedure_id,
       withdrawals: 1,
     });
+    // G as a portal that counted an extension as more time left it: on time.
+    await t.deps.db('dossiers').where({ code: codes.extended }).update({ timeliness: 'ON_TIME' });
     const drift = await stats.check();
     assert.deepEqual(
-      drift.map((d) => [d.day, d.count, d.kept, d.recounted]),
+      drift.map((d) => [d.day, d.count, d.kept, d.recounted, d.dossier]),
       [
-        ['2020-01-01', 'withdrawals', 1, 0],
-        [row.day, 'released', Number(row.released) + 7, Number(row.released)],
-      ],
+        ['2020-01-01', 'withdrawals', 1, 0, undefined],
+        [row.day, 'released', Number(row.released) + 7, Number(row.released), undefined],
+        ['2026-12-04', 'timeliness', 'ON_TIME', 'LATE', codes.extended],
+      ].sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
     );
-    await stats.rebuild();
+    assert.deepEqual(await stats.rebuild(), { rows: kept.length, reclassified: 1 });
     assert.deepEqual(await stats.check(), []);
+    assert.equal((await t.deps.repos.dossiers.findByCode(codes.extended!))!.timeliness, 'LATE');
     const rebuilt = await t.deps.db('statistics_daily').orderBy(['agency_id', 'day', 'procedure_id']);
     const plain = (rows: Record<string, unknown>[]) =>
       rows.map((r) => JSON.stringify(Object.values(r).map(String)));

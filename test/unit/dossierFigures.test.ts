@@ -5,6 +5,7 @@ import {
   eventIncrement,
   historyOf,
   isOverdueAt,
+  legalDueAt,
   monthsEnding,
   processingMillis,
   ratingIncrement,
@@ -55,6 +56,73 @@ describe('what a resolution counts as', () => {
     assert.deepEqual(r, { timeliness: 'EARLY', workingMs: 4 * HOUR });
     // The due date in force is the resubmission's, not the submission's.
     assert.equal(stateAt(history, resolvedAt).dueAt?.toISOString(), '2026-11-27T10:00:00.000Z');
+  });
+
+  it('holds an extended dossier to the appointment of its receipt: an extension is an apology, not more time', () => {
+    // Due Monday 30, 09:00; on Friday 27 the agency extends to Friday 4 December.
+    const submitted = {
+      action: 'SUBMIT',
+      occurredAt: vn('2026-11-23T09:00'),
+      details: { dueAt: vn('2026-11-30T09:00').toISOString() },
+    };
+    const extended = {
+      action: 'extend',
+      occurredAt: vn('2026-11-27T09:00'),
+      details: { dueAt: vn('2026-12-04T17:00').toISOString() },
+    };
+    const history = historyOf([submitted, extended]);
+    const judge = (resolvedAt: Date) =>
+      classifyResolution(
+        calendar,
+        { resolvedAt, dueAt: vn('2026-12-04T17:00'), countingFrom: vn('2026-11-23T09:00') },
+        history,
+      ).timeliness;
+    // By the new date, after the receipt's: late, as the apology said it would be.
+    assert.equal(judge(vn('2026-12-03T10:00')), 'LATE');
+    // By the receipt's date after all: as if there had been no extension.
+    assert.equal(judge(vn('2026-11-30T08:00')), 'ON_TIME');
+    assert.equal(judge(vn('2026-11-27T10:00')), 'EARLY');
+    // Without an extension the appointment in force is the one.
+    assert.equal(
+      legalDueAt(calendar, vn('2026-11-30T09:00'), historyOf([submitted]))?.toISOString(),
+      vn('2026-11-30T09:00').toISOString(),
+    );
+  });
+
+  it('moves the held appointment by a supplement pause, before or after an extension, as the clock does', () => {
+    // Due Monday 30, 09:00. Asked for a paper on Wednesday 25 at 09:00 (five working days of 8 hours
+    // less 16 hours done: 24 working hours left); extended while paused; resubmitted Tuesday 1 December
+    // at 09:00: the receipt's appointment moves to Friday 4 December, 09:00, not to the extension's date.
+    const history = historyOf([
+      {
+        action: 'SUBMIT',
+        occurredAt: vn('2026-11-23T09:00'),
+        details: { dueAt: vn('2026-11-30T09:00').toISOString() },
+      },
+      { action: 'request_supplement', occurredAt: vn('2026-11-25T09:00'), details: {} },
+      {
+        action: 'extend',
+        occurredAt: vn('2026-11-26T09:00'),
+        details: { dueAt: vn('2026-12-11T17:00').toISOString() },
+      },
+      {
+        action: 'resubmit',
+        occurredAt: vn('2026-12-01T09:00'),
+        details: { dueAt: vn('2026-12-16T09:00').toISOString() },
+      },
+    ]);
+    assert.equal(
+      legalDueAt(calendar, vn('2026-12-16T09:00'), history)?.toISOString(),
+      vn('2026-12-04T09:00').toISOString(),
+    );
+    const at = (resolvedAt: Date) =>
+      classifyResolution(
+        calendar,
+        { resolvedAt, dueAt: vn('2026-12-16T09:00'), countingFrom: vn('2026-11-23T09:00') },
+        history,
+      ).timeliness;
+    assert.equal(at(vn('2026-12-04T09:00')), 'ON_TIME');
+    assert.equal(at(vn('2026-12-04T09:01')), 'LATE');
   });
 
   it('counts a paused dossier as neither overdue nor closed, and a withdrawn one as closed', () => {
