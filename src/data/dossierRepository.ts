@@ -250,7 +250,8 @@ export interface InboxFilter {
   agencyId: number;
   status?: DossierStatus;
   procedureCode?: string;
-  /** Only dossiers whose legal due date is before this instant (overdue) or before it (due soon). */
+  /** Only dossiers whose legal clock runs (not paused for a supplement, not resolved) and whose due date
+   * is before this instant: now for the overdue ones, the end of the next working day for those due soon. */
   dueBefore?: Date;
   assigneeUserId?: number;
   /** The start of a dossier code, or of any word of the applicant's (or representative's) name. */
@@ -265,6 +266,9 @@ export interface InboxItem extends DossierListItem {
 }
 
 const CLOSED: readonly DossierStatus[] = ['DRAFT', 'RETURNED', 'REFUSED', 'WITHDRAWN'];
+/** Open dossiers whose legal clock does not run: paused for a supplement, or resolved with the result
+ * waiting to be handed over. */
+const CLOCK_STOPPED: readonly DossierStatus[] = ['SUPPLEMENT_REQUESTED', 'RESULT_READY'];
 /** What an officer types when looking for a dossier by code: the agency code's start ("000.00.12"). No
  * applicant's name looks like it, so such a search reads the code's index only. */
 const DOSSIER_CODE_PREFIX = /^\d{3}\.\d{2}/;
@@ -557,7 +561,10 @@ export class DossierRepository {
       // By the procedure's id, so that the dossiers come from the procedure's own index in due order.
       if (filter.procedureCode)
         q.where('d.procedure_id', this.db('procedures').where('code', filter.procedureCode).select('id'));
-      if (filter.dueBefore) q.where('d.due_at', '<', filter.dueBefore);
+      if (filter.dueBefore)
+        q.where('d.due_at', '<', filter.dueBefore)
+          .whereNotIn('d.status', CLOCK_STOPPED)
+          .whereNull('d.completed_at');
       if (filter.assigneeUserId) q.where('d.assignee_user_id', filter.assigneeUserId);
       if (filter.q) {
         if (CODE_SEARCH.test(filter.q)) {
@@ -602,7 +609,11 @@ export class DossierRepository {
       // The open dossiers are the unfinished ones (no completion yet, read in due order from their own
       // index) and those whose result waits to be handed over (by status). Each part is a page in due
       // order; the page is the first `limit` of the two merged.
-      const [unfinished, ready] = await Promise.all([page('UNFINISHED'), page('RESULT_READY')]);
+      // A dossier whose result is ready is resolved: never overdue, never due soon.
+      const [unfinished, ready] = await Promise.all([
+        page('UNFINISHED'),
+        filter.dueBefore ? Promise.resolve([]) : page('RESULT_READY'),
+      ]);
       const seen = new Set<number>();
       rows = [...unfinished, ...ready]
         .filter((r) => !seen.has(Number(r.id)) && seen.add(Number(r.id)))

@@ -93,13 +93,15 @@ export function officerRoutes(deps: Deps): Router {
           ...i,
           procedureName: req.lang === 'en' ? i.procedureNameEn : i.procedureName,
           urgency:
-            i.status === 'SUPPLEMENT_REQUESTED'
-              ? 'paused'
-              : overdue
-                ? 'overdue'
-                : left <= calendar.hoursPerDay * HOUR
-                  ? 'soon'
-                  : 'ok',
+            i.status === 'RESULT_READY'
+              ? 'resolved'
+              : i.status === 'SUPPLEMENT_REQUESTED'
+                ? 'paused'
+                : overdue
+                  ? 'overdue'
+                  : left <= calendar.hoursPerDay * HOUR
+                    ? 'soon'
+                    : 'ok',
           hoursLeft: Math.floor(left / HOUR),
           mine: i.assigneeUserId === officer.id,
         };

@@ -4,7 +4,7 @@ import request from 'supertest';
 import { FixedClock } from '../../src/clock';
 import type { InboxFilter } from '../../src/data/dossierRepository';
 import { filePermitByApi } from '../helpers/fixtures';
-import { DEMO_PASSWORD, startTestApp, type TestApp } from '../helpers/testApp';
+import { DEMO_PASSWORD, login, startTestApp, type TestApp } from '../helpers/testApp';
 
 const HOUR = 3_600_000;
 
@@ -81,10 +81,40 @@ describe('the desk inbox: open dossiers in due order, a page at a time', () => {
       'sameDue',
       'paused',
     ]);
-    assert.deepEqual(names(await inbox({ dueBefore: new Date(base.getTime() + 2.5 * HOUR) })), [
+    // Due before a moment counts only the dossiers whose clock runs: not the result waiting to be
+    // handed over (resolved), not the one paused for a supplement, not a closed one even on demand.
+    assert.deepEqual(names(await inbox({ dueBefore: new Date(base.getTime() + 2.5 * HOUR) })), ['review']);
+    assert.deepEqual(names(await inbox({ dueBefore: new Date(base.getTime() + 5 * HOUR) })), [
       'review',
-      'ready',
+      'submitted',
+      'sameDue',
     ]);
+    assert.deepEqual(
+      names(await inbox({ dueBefore: new Date(base.getTime() + 5 * HOUR), includeClosed: true })),
+      ['review', 'submitted', 'sameDue'],
+    );
+  });
+
+  it('shows an officer the overdue ones only, and a ready result as resolved, never as overdue', async () => {
+    t.clock.set(new Date(base.getTime() + 5 * HOUR));
+    try {
+      const officer = await login(t.app, 'reception@demo.gov.vn');
+      const overdue = await officer.get('/desk?due=overdue');
+      assert.equal(overdue.status, 200);
+      const listed = (html: string) =>
+        Object.keys(codes).filter((k) => html.includes(`/desk/dossiers/${encodeURIComponent(codes[k]!)}"`));
+      assert.deepEqual(listed(overdue.text).sort(), ['review', 'sameDue', 'submitted']);
+      const all = await officer.get('/desk');
+      assert.deepEqual(listed(all.text).sort(), ['paused', 'ready', 'review', 'sameDue', 'submitted']);
+      const rowOf = (name: string) =>
+        new RegExp(
+          `<tr class="urgency-(\\w+)">\\s*<td><a href="/desk/dossiers/${encodeURIComponent(codes[name]!).replace(/\./g, '\\.')}"`,
+        ).exec(all.text)?.[1];
+      assert.deepEqual(['ready', 'paused', 'review'].map(rowOf), ['resolved', 'paused', 'overdue']);
+      assert.match(all.text, /Đã giải quyết, chờ trả kết quả/);
+    } finally {
+      t.clock.set('2026-11-23T02:00:00.000Z');
+    }
   });
 
   it('finds an open dossier by its code, and a closed one only on demand', async () => {
