@@ -30,6 +30,10 @@ export function saveSessionBeforeRedirect(logger: Logger): RequestHandler {
       const now = contents(req);
       const changed = before ? req.sessionID !== before.id || now !== before.contents : now !== '{}';
       if (!changed) return redirect(...args);
+      // The idle expiry moves forward first, as express-session would do before its own save: the
+      // stored session still carries the expiry of its last full write, perhaps long past, and the
+      // next page would find it expired.
+      req.session.touch();
       req.session.save((err?: unknown) => {
         if (err) logger.warn({ err, reqId: req.id }, 'session not saved before redirect');
         redirect(...args);

@@ -104,6 +104,43 @@ describe('a redirect leaves after the session it changed is saved', () => {
     }
   });
 
+  it('moves the idle expiry forward before that save, so the next page still finds the session', async () => {
+    const agent = await login(t.app, 'citizen@demo.gov.vn');
+    const token = await tokenFor(agent, '/account');
+    // As after half an hour of reading: the stored session still carries the expiry of its last full
+    // write, now past, while each page view only moved the row's expiry on.
+    const now = Date.now();
+    for (const row of (await t.deps.db('sessions').select('sid', 'sess')) as {
+      sid: string;
+      sess: string;
+    }[]) {
+      const sess = JSON.parse(row.sess) as { cookie: { expires?: string }; passport?: unknown };
+      if (!sess.passport) continue;
+      sess.cookie.expires = new Date(now - 10 * 60_000).toISOString();
+      await t.deps
+        .db('sessions')
+        .where({ sid: row.sid })
+        .update({ sess: JSON.stringify(sess), expired: new Date(now + 20 * 60_000) });
+    }
+    // The end of the response moves the expiry too, but after the redirect has left: late here.
+    const store = t.deps.sessionStore;
+    const touch = store.touch.bind(store);
+    store.touch = (sid, sess, cb) => {
+      setTimeout(() => touch(sid, sess, cb), 300);
+    };
+    try {
+      const res = await agent
+        .post('/account/contact')
+        .type('form')
+        .send(formBody({ _csrf: token, phone: '0912345670' }))
+        .redirects(1);
+      assert.equal(res.status, 200, 'still logged in');
+      assert.match(res.text, /Đã lưu thông tin liên hệ\./);
+    } finally {
+      store.touch = touch;
+    }
+  });
+
   it('shows the logout message in the new session', async () => {
     const agent = await login(t.app, 'citizen@demo.gov.vn');
     const token = await tokenFor(agent, '/account');
