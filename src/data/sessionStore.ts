@@ -7,7 +7,16 @@ type Callback<T = void> = (err?: unknown, value?: T) => void;
  * express-session store on the `sessions` table, so that several web processes behind a load
  * balancer share sessions and a restart logs nobody out. Errors go to the callback only: a database
  * that is away must give a 503 for that request, never an unhandled rejection that ends the process.
+ *
+ * A destroyed session (logout, the new id at login) leaves a tombstone for a while instead of going at
+ * once. express-session saves the whole session at the end of each request that changed it, so a
+ * request still running in another tab when its user logged out would otherwise write the session back,
+ * logged in, and its cookie with it. A save never replaces a tombstone, and a tombstone is read as no
+ * session.
  */
+const TOMBSTONE = 'null';
+/** How long a tombstone stays: longer than any request runs. */
+const TOMBSTONE_MS = 10 * 60_000;
 /**
  * With a rolling idle timeout every request would write its session's new expiry: a commit (and on
  * MySQL a log flush) per page view. A touch that moves the stored expiry by less than this is skipped,
@@ -46,19 +55,28 @@ export class DbSessionStore extends session.Store {
       .andWhere('expired', '>', new Date())
       .first('sess', 'expired')
       .then((row: { sess: string; expired: unknown } | undefined) => {
-        if (row) this.remember(sid, toDate(row.expired).getTime());
-        cb(null, row ? (JSON.parse(row.sess) as session.SessionData) : null);
+        if (!row || row.sess === TOMBSTONE) return cb(null, null);
+        this.remember(sid, toDate(row.expired).getTime());
+        cb(null, JSON.parse(row.sess) as session.SessionData);
       })
       .catch((err: unknown) => cb(err));
   }
 
   override set(sid: string, sess: session.SessionData, cb: Callback = () => {}): void {
+    const row = { sess: JSON.stringify(sess), expired: expiryOf(sess) };
+    // An existing session is updated; a new one inserted. A tombstone is neither: the update passes it
+    // by, and the insert of its id is ignored, so a destroyed session stays destroyed.
     this.db('sessions')
-      .insert({ sid, sess: JSON.stringify(sess), expired: expiryOf(sess) })
-      .onConflict('sid')
-      .merge(['sess', 'expired'])
-      .then(() => {
-        this.remember(sid, expiryOf(sess).getTime());
+      .where({ sid })
+      .whereNot('sess', TOMBSTONE)
+      .update(row)
+      .then(async (updated: number) => {
+        if (updated === 0)
+          await this.db('sessions')
+            .insert({ sid, ...row })
+            .onConflict('sid')
+            .ignore();
+        this.remember(sid, row.expired.getTime());
         cb();
       })
       .catch((err: unknown) => cb(err));
@@ -73,6 +91,7 @@ export class DbSessionStore extends session.Store {
     }
     this.db('sessions')
       .where({ sid })
+      .whereNot('sess', TOMBSTONE)
       .update({ expired })
       .then(() => {
         this.remember(sid, expired.getTime());
@@ -85,7 +104,7 @@ export class DbSessionStore extends session.Store {
     this.storedExpiry.delete(sid);
     this.db('sessions')
       .where({ sid })
-      .delete()
+      .update({ sess: TOMBSTONE, expired: new Date(Date.now() + TOMBSTONE_MS) })
       .then(() => cb())
       .catch((err: unknown) => cb(err));
   }

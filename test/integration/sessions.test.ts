@@ -114,8 +114,8 @@ describe('a redirect leaves after the session it changed is saved', () => {
       sid: string;
       sess: string;
     }[]) {
-      const sess = JSON.parse(row.sess) as { cookie: { expires?: string }; passport?: unknown };
-      if (!sess.passport) continue;
+      const sess = JSON.parse(row.sess) as { cookie: { expires?: string }; passport?: unknown } | null;
+      if (!sess?.passport) continue;
       sess.cookie.expires = new Date(now - 10 * 60_000).toISOString();
       await t.deps
         .db('sessions')
@@ -155,6 +155,48 @@ describe('a redirect leaves after the session it changed is saved', () => {
       assert.match(res.text, /Bạn đã đăng xuất\./);
     } finally {
       delayMs = 0;
+    }
+  });
+
+  it('keeps a logged-out session out, even when a request of it that began before ends after', async () => {
+    const agent = await login(t.app, 'citizen@demo.gov.vn');
+    const token = await tokenFor(agent, '/account');
+    // The save of one request (its message in the session) waits until the logout is done.
+    const store = t.deps.sessionStore;
+    const set = store.set.bind(store);
+    let release!: () => void;
+    const loggedOut = new Promise<void>((resolve) => (release = resolve));
+    store.set = (sid, sess, cb) => {
+      if (JSON.stringify(sess).includes('account.contactSaved'))
+        void loggedOut.then(() => set(sid, sess, cb));
+      else set(sid, sess, cb);
+    };
+    try {
+      const slow = agent
+        .post('/account/contact')
+        .type('form')
+        .send(formBody({ _csrf: token, phone: '0912345671' }))
+        .redirects(0)
+        .then((r) => r);
+      // Its session is loaded and changed before the logout.
+      while (
+        !(await t.deps.db('users').where({ email: 'citizen@demo.gov.vn' }).first('phone')).phone?.endsWith(
+          '671',
+        )
+      )
+        await new Promise((r) => setTimeout(r, 10));
+      const out = await agent
+        .post('/logout')
+        .type('form')
+        .send(formBody({ _csrf: token }));
+      assert.equal(out.status, 303);
+      release();
+      assert.equal((await slow).status, 303);
+      const after = await agent.get('/account').redirects(0);
+      assert.equal(after.status, 303, 'logged out stays logged out');
+      assert.match(after.headers.location ?? '', /^\/login/);
+    } finally {
+      store.set = set;
     }
   });
 
