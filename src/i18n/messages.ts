@@ -63,6 +63,8 @@ export const vi = {
   'login.registerLink': 'Đăng ký tài khoản công dân hoặc doanh nghiệp',
   'login.officerNote': 'Tài khoản cán bộ do quản trị viên cơ quan cấp; cán bộ không tự đăng ký.',
   'login.required': 'Vui lòng đăng nhập để tiếp tục.',
+  'login.requiredNotDone':
+    'Phiên đăng nhập đã hết hạn nên thao tác vừa gửi chưa được thực hiện. Vui lòng đăng nhập lại rồi thực hiện lại thao tác.',
   'logout.done': 'Bạn đã đăng xuất.',
   'register.title': 'Đăng ký tài khoản',
   'register.choose': 'Bạn đăng ký với tư cách nào?',
@@ -952,6 +954,8 @@ export const en: Record<MessageKey, string> = {
   'login.officerNote':
     'Officer accounts are created by an agency administrator; officers do not register themselves.',
   'login.required': 'Please log in to continue.',
+  'login.requiredNotDone':
+    'Your session had ended, so what you just sent was not carried out. Please log in again and repeat it.',
   'logout.done': 'You have logged out.',
   'register.title': 'Register',
   'register.choose': 'Who are you registering as?',

@@ -7,10 +7,31 @@ export function safeNextPath(value: unknown): string {
   return typeof value === 'string' && /^\/(?![/\\])[^\s]*$/.test(value) ? value : '/';
 }
 
+/** The page a form was sent from, when the browser says so and it is on this site. */
+function formPage(req: Request): string | null {
+  const referer = req.get('referer');
+  if (!referer) return null;
+  try {
+    const url = new URL(referer);
+    if (url.host !== req.get('host')) return null;
+    const path = `${url.pathname}${url.search}`;
+    return safeNextPath(path) === path ? path : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Sends a visitor who is not logged in to the login page, and back here afterwards. A form sent after
+ * the session ended (an action with an attachment, whose route has no page of its own) comes back to
+ * the page it was sent from, with a message that it was not carried out: login redirects with a GET.
+ */
 export function requireLogin(req: Request, res: Response, next: NextFunction): void {
   if (req.user) return next();
-  req.session.flash = { kind: 'info', key: 'login.required' };
-  res.redirect(303, `/login?next=${encodeURIComponent(req.originalUrl)}`);
+  const reading = req.method === 'GET' || req.method === 'HEAD';
+  req.session.flash = { kind: 'info', key: reading ? 'login.required' : 'login.requiredNotDone' };
+  const back = reading ? req.originalUrl : (formPage(req) ?? '/');
+  res.redirect(303, `/login?next=${encodeURIComponent(back)}`);
 }
 
 export function requireKind(...kinds: AccountKind[]) {

@@ -55,6 +55,31 @@ describe('sessions are made when a visit needs one', () => {
     assert.match(login.text, /Vui lòng đăng nhập/);
   });
 
+  it('sends a form posted after the session ended back to its page after login, saying it was not done', async () => {
+    const code = '000.00.12.H10-261123-0001';
+    const res = await request(t.app)
+      .post(`/desk/dossiers/${code}/actions/refuse`)
+      .set('Host', 'dichvucong.example')
+      .set('Referer', `https://dichvucong.example/desk/dossiers/${code}?tab=papers`)
+      .field('reason', 'Thiếu giấy tờ.')
+      .redirects(0);
+    assert.equal(res.status, 303);
+    assert.equal(
+      res.headers.location,
+      `/login?next=${encodeURIComponent(`/desk/dossiers/${code}?tab=papers`)}`,
+    );
+    const login = await request(t.app).get(res.headers.location!).set('Cookie', sessionCookie(res)!);
+    assert.match(login.text, /thao tác vừa gửi chưa được thực hiện/);
+    // A page of another site is never where login leads.
+    const foreign = await request(t.app)
+      .post(`/desk/dossiers/${code}/actions/refuse`)
+      .set('Host', 'dichvucong.example')
+      .set('Referer', `https://elsewhere.example/desk/dossiers/${code}`)
+      .field('reason', 'x')
+      .redirects(0);
+    assert.equal(foreign.headers.location, '/login?next=%2F');
+  });
+
   it('keeps a logged-in visitor logged in on every page, HEAD and GET', async () => {
     const page = await request(t.app).get('/login');
     const cookie = sessionCookie(page)!;
