@@ -104,6 +104,16 @@ export class FileStore {
     await Promise.all(relPaths.map((p) => this.remove(p)));
   }
 
+  /**
+   * Removes files that no row names any more, after the commit that let go of them. What is committed
+   * stands: a file that cannot be removed now (a busy or read-only disk) is left for the stray-file
+   * sweep, never turned into an error for a request that succeeded. Returns the files left behind.
+   */
+  async removeReleased(relPaths: readonly string[]): Promise<string[]> {
+    const results = await Promise.allSettled(relPaths.map((p) => this.remove(p)));
+    return relPaths.filter((_, i) => results[i]!.status === 'rejected');
+  }
+
   read(relPath: string): fs.ReadStream {
     return fs.createReadStream(this.resolve(relPath));
   }

@@ -131,6 +131,13 @@ export class DossierService {
     return (await this.dossiers.findById(d.id))!;
   }
 
+  /** The code of the applicant's dossier that was this draft and has been submitted since (a second
+   * click on "Nộp hồ sơ", a form sent again from another tab), or null. */
+  async submittedDraft(user: User, id: number): Promise<string | null> {
+    const d = await this.dossiers.findById(id);
+    return d && d.applicantUserId === user.id && d.status !== 'DRAFT' && d.code ? d.code : null;
+  }
+
   async myDraft(user: User, id: number): Promise<DossierView> {
     const d = await this.dossiers.findById(id);
     if (!d || d.applicantUserId !== user.id || d.status !== 'DRAFT')
@@ -173,6 +180,7 @@ export class DossierService {
     },
   ): Promise<number> {
     const uploaded = input.uploads.map((u) => u.relPath);
+    let committed = false;
     try {
       let draft: Dossier | undefined;
       let procedure: ProcedureVersion | undefined;
@@ -235,11 +243,13 @@ export class DossierService {
         await this.dossiers.addFiles(trx, draftId, fileRows(input.uploads), now);
         return draftId;
       });
-      await this.papers.removeAll(removed);
+      committed = true;
+      // The new papers are the draft's now, and the ones it let go are unreferenced.
+      await this.papers.removeReleased(removed);
       return id;
     } catch (err) {
       // A transaction cut off from the database may have committed: its rows may name the papers.
-      if (!mayHaveCommitted(err)) await this.papers.removeAll(uploaded);
+      if (!committed && !mayHaveCommitted(err)) await this.papers.removeAll(uploaded);
       throw err;
     }
   }

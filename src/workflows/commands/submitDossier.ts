@@ -261,7 +261,7 @@ export class SubmitDossier {
     }
     transaction.committed = true;
     // After commit: papers the applicant replaced in the draft are no longer referenced.
-    await deps.papers.removeAll(removedPaths);
+    await deps.papers.removeReleased(removedPaths);
     return { dossier: (await deps.dossiers.findById(id))!, replayed: false };
   }
 }
