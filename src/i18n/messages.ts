@@ -273,6 +273,7 @@ export const vi = {
   'file.saveDraft': 'Lưu nháp',
   'file.submit': 'Nộp hồ sơ',
   'file.draftSaved': 'Đã lưu nháp. Bạn có thể quay lại hoàn thiện và nộp hồ sơ sau.',
+  'file.alreadySubmitted': 'Hồ sơ này đã được nộp trước đó; lần gửi vừa rồi không được ghi nhận thêm.',
   'file.draftTitle': 'Hồ sơ nháp',
   'file.declaration': 'Tôi xin cam đoan thông tin khai trên là đúng sự thật.',
   'submitted.title': 'Nộp hồ sơ thành công',
@@ -1163,6 +1164,8 @@ export const en: Record<MessageKey, string> = {
   'file.saveDraft': 'Save draft',
   'file.submit': 'Submit dossier',
   'file.draftSaved': 'Draft saved. You can come back to complete and submit it.',
+  'file.alreadySubmitted':
+    'This dossier had already been submitted; what you just sent was not recorded again.',
   'file.draftTitle': 'Draft dossier',
   'file.declaration': 'I declare that the information above is true.',
   'submitted.title': 'Dossier submitted',

@@ -5,7 +5,7 @@ import { Router } from 'express';
 import type { Deps } from '../container';
 import type { ProcedureVersion } from '../data/procedureRepository';
 import type { User } from '../data/userRepository';
-import { ForbiddenError, NotFoundError, ValidationError } from '../errors';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors';
 import { requireKind } from '../middleware/auth';
 import { assertCsrfToken } from '../middleware/csrf';
 import { requestContext } from '../middleware/requestContext';
@@ -113,6 +113,19 @@ export function dossierRoutes(deps: Deps): Router {
       assertCsrfToken(req, first(fields._csrf)),
     );
 
+  /** A draft submitted since its form was sent (a double click, another tab): its confirmation, saying
+   * that nothing more was sent, where there would otherwise be "not found" or a conflict. */
+  const alreadySubmitted = async (req: Request, res: Response, id: number): Promise<boolean> => {
+    const code = await deps.dossiers.submittedDraft(req.user!, id);
+    if (!code) return false;
+    req.session.flash = { kind: 'info', key: 'file.alreadySubmitted' };
+    res.redirect(303, `/my/dossiers/${encodeURIComponent(code)}/submitted`);
+    return true;
+  };
+
+  /** The form's own controls, which are not the applicant's answers. */
+  const FORM_CONTROLS = new Set(['_csrf', 'idempotencyKey', 'intent', 'removeFile']);
+
   /** Saves a draft or submits, then redirects; a problem shows the form again with what was typed. */
   const handleFiling = async (req: Request, res: Response, p: ProcedureVersion, draftId?: number) => {
     let body: MultipartBody;
@@ -123,7 +136,10 @@ export function dossierRoutes(deps: Deps): Router {
       const draft = draftId ? await deps.dossiers.myDraft(req.user!, draftId) : undefined;
       const message = req.t(err.messageKey, err.details as Record<string, string | number> | undefined);
       const paper = typeof err.details?.paper === 'string' ? paperErrorKey(err.details.paper) : '_form';
-      return formPage(req, res, p, { status: err.status, values: {}, errors: { [paper]: message }, draft });
+      // What was typed comes back (nothing of it is saved); a draft shows what it holds when nothing was read.
+      const typed = Object.entries(err.fields).filter(([k]) => !FORM_CONTROLS.has(k));
+      const values = typed.length > 0 ? Object.fromEntries(typed) : (draft?.dossier.formData ?? {});
+      return formPage(req, res, p, { status: err.status, values, errors: { [paper]: message }, draft });
     }
     const user = req.user!;
     const uploads = uploadsOf(body);
@@ -154,6 +170,8 @@ export function dossierRoutes(deps: Deps): Router {
       );
       res.redirect(303, `/my/dossiers/${encodeURIComponent(dossier.code!)}/submitted`);
     } catch (err) {
+      // The same draft submitted by a request that ran alongside this one.
+      if (err instanceof ConflictError && draftId && (await alreadySubmitted(req, res, draftId))) return;
       if (!(err instanceof ValidationError)) throw err;
       const draft = draftId ? await deps.dossiers.myDraft(req.user!, draftId) : undefined;
       const values = Object.fromEntries(Object.entries(body.fields).filter(([k]) => k !== '_csrf'));
@@ -203,6 +221,7 @@ export function dossierRoutes(deps: Deps): Router {
   });
 
   router.post('/my/drafts/:id', async (req, res) => {
+    if (await alreadySubmitted(req, res, draftId(req))) return;
     const draft = await deps.dossiers.myDraft(req.user!, draftId(req));
     await handleFiling(req, res, draft.procedure, draft.dossier.id);
   });
@@ -355,6 +374,12 @@ export function dossierRoutes(deps: Deps): Router {
       );
       req.session.flash = { kind: 'success', key: `done.${action}` };
     } catch (err) {
+      // Done meanwhile (a double click, another tab) or no longer possible: the page shows where the
+      // dossier stands now, with the reason nothing was done.
+      if (err instanceof ConflictError) {
+        req.session.flash = { kind: 'error', key: err.messageKey };
+        return res.redirect(303, back);
+      }
       if (!(err instanceof ValidationError) && !(err instanceof UploadError && err.status !== 403)) throw err;
       const [field, key] = Object.entries(
         err instanceof ValidationError ? err.fieldErrors : { _: err.messageKey },

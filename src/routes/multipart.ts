@@ -26,6 +26,10 @@ export interface MultipartBody {
 }
 
 export class UploadError extends AppError {
+  /** The form's fields read before the upload failed, so that the form can be shown again with what
+   * was typed (browsers send the fields before the files that follow them in the form). */
+  fields: Record<string, string | string[]> = {};
+
   constructor(code: string, status: number, messageKey: string, details?: Record<string, unknown>) {
     super(code, status, messageKey, details);
   }
@@ -85,6 +89,7 @@ export function parseMultipart(
     const fail = (err: unknown) => {
       if (failed) return;
       failed = err;
+      if (err instanceof UploadError) err.fields = { ...fields };
       req.unpipe(bb);
       // Read the rest of the upload into nothing, so the client receives the answer.
       req.resume();

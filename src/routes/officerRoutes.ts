@@ -263,12 +263,15 @@ export function officerRoutes(deps: Deps): Router {
       );
     } catch (err) {
       if (!(err instanceof UploadError) || err.status === 403) throw err;
+      // What was typed at the counter comes back; only the papers must be chosen again.
       return intakeForm(
         req,
         res,
         p,
         err.status,
-        {},
+        Object.fromEntries(
+          Object.entries(err.fields).filter(([k]) => k !== '_csrf' && k !== 'idempotencyKey'),
+        ),
         { _form: req.t(err.messageKey, err.details as Record<string, string | number>) },
       );
     }

@@ -8,7 +8,7 @@ import { FixedClock } from '../../src/clock';
 import { workPermit } from '../../src/services/catalogue/workPermit';
 import { downloadPdfText } from '../helpers/pdfTools';
 import { type FileSpec, samplePdf, samplePng, sampleExe, sendDossierForm } from '../helpers/fixtures';
-import { type Agent, login, startTestApp, type TestApp } from '../helpers/testApp';
+import { type Agent, csrfFrom, login, startTestApp, type TestApp } from '../helpers/testApp';
 
 // Monday 23 November 2026, 09:00 in Vietnam.
 const MONDAY_9AM = '2026-11-23T02:00:00.000Z';
@@ -229,6 +229,9 @@ describe('filing dossiers online', () => {
     );
     assert.equal(tooBig.status, 413);
     assert.match(tooBig.text, /Tệp bang-cap-scan\.pdf vượt quá dung lượng cho phép \(1 MB mỗi tệp\)/);
+    // What was typed comes back: only the papers have to be chosen again.
+    assert.match(tooBig.text, new RegExp(`value="${permitFields.workerName}"`));
+    assert.match(tooBig.text, new RegExp(`value="${permitFields.passportNumber}"`));
 
     const almost = Buffer.concat([samplePdf(), Buffer.alloc(900 * 1024, 0x20)]);
     const tooMuch = await sendDossierForm(
@@ -371,6 +374,92 @@ describe('filing dossiers online', () => {
     assert.equal(d.status, 'SUBMITTED');
     assert.equal((await t.deps.repos.dossiers.files(d.id)).length, 7);
     assert.equal((await business.get(draftUrl)).status, 404, 'a submitted draft is no longer a draft');
+  });
+
+  it('answers a draft sent twice, one after the other or at once, with the one dossier it became', async () => {
+    const dossiers = await dossierCount();
+    const files = filesUnder(papersDir).length;
+    const save = async () => {
+      const saved = await sendDossierForm(
+        business,
+        '/procedures/BQL-LD-02/file',
+        permitFields,
+        permitFiles(),
+        {
+          intent: 'draft',
+        },
+      );
+      assert.equal(saved.status, 303);
+      return saved.headers.location!;
+    };
+    // A double click: both clicks sent the same page, the second after the first was done.
+    const draftUrl = await save();
+    const page = await business.get(draftUrl);
+    const send = () => {
+      const key = /name="idempotencyKey" value="([^"]+)"/.exec(page.text)![1]!;
+      const req = business.post(draftUrl).field('_csrf', csrfFrom(page.text)).field('idempotencyKey', key);
+      for (const [k, v] of Object.entries(permitFields)) req.field(k, v);
+      req.field('intent', 'submit');
+      return req;
+    };
+    const first = await send();
+    assert.equal(first.status, 303);
+    assert.match(first.headers.location!, /\/submitted$/);
+    const second = await send();
+    assert.equal(second.status, 303, second.text.slice(0, 500));
+    assert.equal(second.headers.location, first.headers.location);
+    const shown = await business.get(second.headers.location!);
+    assert.match(shown.text, /Hồ sơ này đã được nộp trước đó/);
+
+    // Two tabs at once.
+    const other = await save();
+    const tabs = await Promise.all([
+      sendDossierForm(business, other, permitFields, []),
+      sendDossierForm(business, other, permitFields, []),
+    ]);
+    assert.deepEqual(
+      tabs.map((r) => r.status),
+      [303, 303],
+      tabs.map((r) => r.text.slice(0, 300)).join('\n'),
+    );
+    assert.equal(tabs[0]!.headers.location, tabs[1]!.headers.location);
+    assert.equal(await dossierCount(), dossiers + 2);
+    assert.equal(
+      filesUnder(papersDir).length,
+      files + 2 * permitFiles().length,
+      'the papers of the two dossiers, nothing of the sends that came second',
+    );
+  });
+
+  it('keeps a saved draft whole when a paper it let go cannot be removed from the disk', async () => {
+    const saved = await sendDossierForm(business, '/procedures/BQL-LD-02/file', permitFields, permitFiles(), {
+      intent: 'draft',
+    });
+    const draftUrl = saved.headers.location!;
+    const id = Number(draftUrl.split('/').pop());
+    const photo = (await t.deps.repos.dossiers.files(id)).find((f) => f.paperCode === 'photo')!;
+    // The disk refuses to remove anything (busy, read-only): the draft is saved all the same.
+    const store = t.deps.files.papers;
+    const remove = store.remove.bind(store);
+    store.remove = () => Promise.reject(Object.assign(new Error('resource busy'), { code: 'EBUSY' }));
+    try {
+      const res = await sendDossierForm(
+        business,
+        draftUrl,
+        permitFields,
+        [{ field: 'photo', name: 'anh-moi.png', content: samplePng() }],
+        { intent: 'draft', removeFile: [photo.id] },
+      );
+      assert.equal(res.status, 303, res.text.slice(0, 500));
+    } finally {
+      store.remove = remove;
+    }
+    const files = await t.deps.repos.dossiers.files(id);
+    assert.deepEqual(
+      files.filter((f) => f.paperCode === 'photo').map((f) => f.originalName),
+      ['anh-moi.png'],
+    );
+    for (const f of files) assert.ok(fs.existsSync(path.join(papersDir, f.storedPath)), f.storedPath);
   });
 
   it('keeps a dossier on the procedure version it was filed under', async () => {

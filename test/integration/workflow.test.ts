@@ -198,6 +198,16 @@ describe('the workflow: receiving, review, approval, with the legal clock', () =
       'Friday 09:00 plus 32 working hours',
     );
     assert.equal(resumed.pausedAt, null);
+    // The same form sent again (a double click): the page says nothing more was done, and keeps nothing.
+    const papers = (await t.deps.repos.dossiers.files(resumed.id)).length;
+    const again = await applicant
+      .post(`/my/dossiers/${encodeURIComponent(code)}/resubmit`)
+      .field('_csrf', pageToken)
+      .attach('passport', samplePdf('Ho chieu ro net'), 'ho-chieu-moi.pdf')
+      .redirects(1);
+    assert.equal(again.status, 200);
+    assert.match(again.text, /Thao tác này không thực hiện được ở trạng thái hiện tại của hồ sơ\./);
+    assert.equal((await t.deps.repos.dossiers.files(resumed.id)).length, papers);
     const files = await t.deps.repos.dossiers.files(resumed.id);
     assert.equal(files.filter((f) => f.paperCode === 'passport').length, 2, 'the old file stays on record');
     assert.equal(
@@ -385,6 +395,16 @@ describe('the workflow: receiving, review, approval, with the legal clock', () =
       for (const [k, v] of Object.entries({ ...fields, ...over })) req.field(k, v);
       return req;
     };
+    // A paper the portal refuses (an empty file): what was typed at the counter comes back.
+    const refused = await send({ idempotencyKey: 'counter-00x' }).attach(
+      'authorisation',
+      Buffer.alloc(0),
+      'giay-uy-quyen.pdf',
+    );
+    assert.equal(refused.status, 422);
+    assert.match(refused.text, /không có nội dung/);
+    assert.match(refused.text, /value="024090001234"/);
+    assert.match(refused.text, /value="Nguyễn Văn An"/);
     const bad = await send({ applicantIdNumber: '123', idempotencyKey: 'counter-000' });
     assert.equal(bad.status, 422);
     assert.match(bad.text, /id="applicantIdNumber-error">Số định danh cá nhân phải gồm đúng 12 chữ số/);
