@@ -1,5 +1,43 @@
-import type { CalendarDay, CalendarDayKind } from '../domain/workingCalendar';
-import { type Db, dialectOf } from './db';
+import {
+  type CalendarDay,
+  type CalendarDayKind,
+  DEFAULT_WORKING_TIME,
+  type WorkingTimeSettings,
+} from '../domain/workingCalendar';
+import { type Db, dialectOf, toDateOrNull } from './db';
+
+interface WorkingTimeRow {
+  morning_start: string;
+  morning_end: string;
+  afternoon_start: string;
+  afternoon_end: string;
+  cutoff: string;
+  weekend_days: string;
+  updated_at: unknown;
+  updated_by: number | string | null;
+}
+
+/** The office hours as stored, with who set them last (nobody: the values the portal shipped with). */
+export interface StoredWorkingTime {
+  settings: WorkingTimeSettings;
+  updatedAt: Date | null;
+  updatedBy: number | null;
+}
+
+const toWorkingTime = (r: WorkingTimeRow): StoredWorkingTime => ({
+  settings: {
+    morningStart: r.morning_start,
+    morningEnd: r.morning_end,
+    afternoonStart: r.afternoon_start,
+    afternoonEnd: r.afternoon_end,
+    cutoff: r.cutoff,
+    weekendDays: r.weekend_days === '' ? [] : r.weekend_days.split(',').map(Number),
+    // Vietnam has one time zone and no daylight saving: not a setting.
+    utcOffsetMinutes: DEFAULT_WORKING_TIME.utcOffsetMinutes,
+  },
+  updatedAt: toDateOrNull(r.updated_at),
+  updatedBy: r.updated_by === null ? null : Number(r.updated_by),
+});
 
 interface HolidayRow {
   date: string;
@@ -52,5 +90,29 @@ export class HolidayRepository {
 
   async delete(date: string, trx: Db = this.db): Promise<boolean> {
     return (await trx('holidays').where({ date }).delete()) > 0;
+  }
+
+  /** The office hours deadlines are counted in (locked until the transaction ends, with `trx`). */
+  async workingTime(trx?: Db): Promise<StoredWorkingTime> {
+    const q = (trx ?? this.db)('working_time').where({ id: 1 }).first();
+    if (trx && dialectOf(trx) === 'mysql') q.forUpdate();
+    const row = (await q) as WorkingTimeRow | undefined;
+    if (!row) throw new Error('the working_time table has no row: run the migrations');
+    return toWorkingTime(row);
+  }
+
+  async saveWorkingTime(trx: Db, settings: WorkingTimeSettings, by: number, now: Date): Promise<void> {
+    await trx('working_time')
+      .where({ id: 1 })
+      .update({
+        morning_start: settings.morningStart,
+        morning_end: settings.morningEnd,
+        afternoon_start: settings.afternoonStart,
+        afternoon_end: settings.afternoonEnd,
+        cutoff: settings.cutoff,
+        weekend_days: [...settings.weekendDays].sort((a, b) => a - b).join(','),
+        updated_at: now,
+        updated_by: by,
+      });
   }
 }

@@ -2,7 +2,7 @@ import type { Request } from 'express';
 import { Router } from 'express';
 import type { Deps } from '../container';
 import { NotFoundError } from '../errors';
-import { formatDate } from '../i18n/messages';
+import { formatDate, formatDateTime } from '../i18n/messages';
 import { requireRole } from '../middleware/auth';
 import { requestContext } from '../middleware/requestContext';
 import { isHolidayYear, weekdayOf } from '../services/holidayService';
@@ -204,6 +204,52 @@ export function adminRoutes(deps: Deps): Router {
       params: { date: formatDate(removed.date), name: removed.name },
     };
     res.redirect(303, `/admin/holidays?year=${removed.date.slice(0, 4)}`);
+  });
+
+  const WORKING_TIME_FIELDS = [
+    'morningStart',
+    'morningEnd',
+    'afternoonStart',
+    'afternoonEnd',
+    'cutoff',
+    'weekendDays',
+  ];
+
+  const workingTimePageData = async (req: Request) => {
+    const stored = await deps.holidays.workingTime(req.user!);
+    const by = stored.updatedBy === null ? undefined : await deps.repos.users.findById(stored.updatedBy);
+    const calendar = await deps.calendars.current();
+    return {
+      title: req.t('admin.workingTime'),
+      current: stored.settings,
+      hoursPerDay: calendar.hoursPerDay,
+      updatedText: stored.updatedAt
+        ? req.t('admin.workingTimeUpdatedBy', {
+            at: formatDateTime(req.lang, stored.updatedAt),
+            name: by?.fullName ?? '',
+          })
+        : req.t('admin.workingTimeNeverUpdated'),
+      mayChange: deps.holidays.mayChange(req.user!),
+    };
+  };
+
+  router.get('/admin/working-time', async (req, res) => {
+    const data = await workingTimePageData(req);
+    res.render('pages/admin/working-time', { ...data, values: { ...data.current }, errors: {} });
+  });
+
+  router.post('/admin/working-time', async (req, res) => {
+    const data = await workingTimePageData(req);
+    await handleForm(
+      req,
+      res,
+      { name: 'pages/admin/working-time', fields: WORKING_TIME_FIELDS, data },
+      async () => {
+        await deps.holidays.saveWorkingTime(req.user!, req.body, requestContext(req));
+        req.session.flash = { kind: 'success', key: 'admin.workingTimeSaved' };
+        res.redirect(303, '/admin/working-time');
+      },
+    );
   });
 
   router.get('/admin/audit', async (req, res) => {

@@ -2,14 +2,20 @@ import { z } from 'zod';
 import type { Clock } from '../clock';
 import type { AuditRepository } from '../data/auditRepository';
 import type { Db } from '../data/db';
-import type { HolidayRepository } from '../data/holidayRepository';
+import type { HolidayRepository, StoredWorkingTime } from '../data/holidayRepository';
 import type { User } from '../data/userRepository';
 import { ForbiddenError, NotFoundError, ValidationError } from '../errors';
 import type { RequestContext } from './auditContext';
 import type { CalendarService } from './calendarService';
 import { isAgencyAdmin, isSystemAdmin } from './officerService';
 import { parseInput } from './validation';
-import { CALENDAR_DAY_KINDS, type CalendarDay, DEFAULT_WORKING_TIME } from '../domain/workingCalendar';
+import {
+  CALENDAR_DAY_KINDS,
+  type CalendarDay,
+  DEFAULT_WORKING_TIME,
+  WorkingCalendar,
+  type WorkingTimeSettings,
+} from '../domain/workingCalendar';
 
 export const HOLIDAY_MIN_YEAR = 2000;
 export const HOLIDAY_MAX_YEAR = 2100;
@@ -51,6 +57,50 @@ export const holidaySchema = z.object({
     .max(255, { error: 'v.tooLong' }),
 });
 export type HolidayInput = z.output<typeof holidaySchema>;
+
+const HH_MM = /^([01]\d|2[0-3]):[0-5]\d$/;
+const time = z
+  .string({ error: 'v.required' })
+  .trim()
+  .min(1, { error: 'v.required' })
+  // A browser's time field may send seconds ("07:30:00"): the minute is what counts.
+  .transform((v) => (/^\d{2}:\d{2}:\d{2}$/.test(v) ? v.slice(0, 5) : v))
+  .refine((v) => HH_MM.test(v), { error: 'v.timeOfDay' });
+const minutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+
+/** The office hours form: two periods a day, the cut-off for counting from today, the week days off. */
+export const workingTimeSchema = z
+  .object({
+    morningStart: time,
+    morningEnd: time,
+    afternoonStart: time,
+    afternoonEnd: time,
+    cutoff: time,
+    weekendDays: z
+      .union([z.string(), z.array(z.string())])
+      .optional()
+      .transform((v) => [...new Set((v === undefined ? [] : [v].flat()).map(Number))].sort((a, b) => a - b))
+      .refine((days) => days.every((d) => Number.isInteger(d) && d >= 0 && d <= 6), { error: 'v.weekday' })
+      .refine((days) => days.length < 7, { error: 'v.weekendNotAll' }),
+  })
+  .superRefine((v, ctx) => {
+    // The order of the times is checked once each of them is a time.
+    const times = [v.morningStart, v.morningEnd, v.afternoonStart, v.afternoonEnd, v.cutoff];
+    if (!times.every((t) => typeof t === 'string' && HH_MM.test(t))) return;
+    const order: [keyof typeof v, boolean, string][] = [
+      ['morningEnd', minutes(v.morningEnd) > minutes(v.morningStart), 'v.morningEndAfterStart'],
+      ['afternoonStart', minutes(v.afternoonStart) >= minutes(v.morningEnd), 'v.afternoonAfterMorning'],
+      ['afternoonEnd', minutes(v.afternoonEnd) > minutes(v.afternoonStart), 'v.afternoonEndAfterStart'],
+      [
+        'cutoff',
+        minutes(v.cutoff) > minutes(v.morningStart) && minutes(v.cutoff) <= minutes(v.afternoonEnd),
+        'v.cutoffWithinHours',
+      ],
+    ];
+    for (const [path, ok, message] of order) {
+      if (!ok) ctx.addIssue({ code: 'custom', path: [path], message });
+    }
+  });
 
 export interface HolidaySaved {
   day: CalendarDay;
@@ -144,6 +194,52 @@ export class HolidayService {
     });
     this.calendars.invalidate();
     return removed;
+  }
+
+  /** The office hours deadlines are counted in, with who set them last. */
+  async workingTime(actor: User): Promise<StoredWorkingTime> {
+    if (!isSystemAdmin(actor) && !isAgencyAdmin(actor)) throw new ForbiddenError();
+    return this.holidays.workingTime();
+  }
+
+  /**
+   * Sets the office hours. They count for every deadline computed from now on (a filing, a
+   * resubmission, an extension's new date); the due dates already given stay as they were given.
+   */
+  async saveWorkingTime(actor: User, raw: unknown, ctx: RequestContext): Promise<WorkingTimeSettings> {
+    this.assertMayChange(actor);
+    const input = parseInput(workingTimeSchema, raw);
+    const settings: WorkingTimeSettings = {
+      ...input,
+      utcOffsetMinutes: DEFAULT_WORKING_TIME.utcOffsetMinutes,
+    };
+    // The calendar's own checks too: the same rules whatever the form lets through.
+    new WorkingCalendar([], settings);
+    const now = this.clock.now();
+    await this.db.transaction(async (trx) => {
+      const before = await this.holidays.workingTime(trx);
+      await this.holidays.saveWorkingTime(trx, settings, actor.id, now);
+      const shown = (w: WorkingTimeSettings) => ({
+        morning: `${w.morningStart}-${w.morningEnd}`,
+        afternoon: `${w.afternoonStart}-${w.afternoonEnd}`,
+        cutoff: w.cutoff,
+        weekendDays: w.weekendDays,
+      });
+      await this.audit.append(trx, {
+        occurredAt: now,
+        actorUserId: actor.id,
+        actorEmail: actor.email,
+        action: 'WORKING_TIME_SAVED',
+        subjectType: 'working_time',
+        subjectId: 'working_time',
+        agencyId: null,
+        ip: ctx.ip,
+        userAgent: ctx.userAgent,
+        details: { before: shown(before.settings), after: shown(settings) },
+      });
+    });
+    this.calendars.invalidate();
+    return settings;
   }
 
   private assertMayChange(actor: User): void {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
 import { FixedClock } from '../../src/clock';
+import { filePermitByApi } from '../helpers/fixtures';
 import { login, postForm, startTestApp, type TestApp, tokenFor } from '../helpers/testApp';
 
 // Monday 9 March 2026, 09:00 in Vietnam: a week without any holiday.
@@ -288,5 +289,131 @@ describe('system administrators edit the holiday table the deadlines are counted
     const page = await admin.get('/admin/audit');
     assert.match(page.text, /Lưu ngày nghỉ, ngày làm bù/);
     assert.match(page.text, /Xoá ngày nghỉ, ngày làm bù/);
+  });
+});
+
+describe('system administrators set the office hours the deadlines are counted in', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp({ clock: new FixedClock(MONDAY_9AM) });
+  });
+  after(() => t.close());
+
+  const hours = async () => (await t.deps.repos.holidays.workingTime()).settings;
+  const PROVINCE_HOURS = {
+    morningStart: '07:00',
+    morningEnd: '11:30',
+    afternoonStart: '13:30',
+    afternoonEnd: '17:00',
+    cutoff: '17:00',
+    weekendDays: ['6', '0'],
+  };
+
+  it('shows the hours the portal was installed with', async () => {
+    const admin = await login(t.app, 'admin@demo.gov.vn');
+    const res = await admin.get('/admin/working-time');
+    assert.equal(res.status, 200);
+    assert.match(res.text, /<dt>Buổi sáng<\/dt><dd>07:30–11:30<\/dd>/);
+    assert.match(res.text, /<dt>Buổi chiều<\/dt><dd>13:00–17:00<\/dd>/);
+    assert.match(res.text, /<dt>Ngày nghỉ hằng tuần<\/dt><dd>Chủ nhật, Thứ Bảy<\/dd>/);
+    assert.match(res.text, /<dt>Số giờ làm việc một ngày<\/dt><dd>8 giờ<\/dd>/);
+    assert.match(res.text, /Chưa thay đổi/);
+    assert.match(res.text, /<input id="morningStart" name="morningStart" type="time" value="07:30"/);
+    assert.match(res.text, /<input type="checkbox" id="weekend-6" name="weekendDays" value="6" checked>/);
+    assert.match(res.text, /<input type="checkbox" id="weekend-1" name="weekendDays" value="1">/);
+    assert.doesNotMatch(res.text, /<script|style="/, 'no inline script or style');
+  });
+
+  it('refuses hours out of order and a week without a working day, with messages by field, changing nothing', async () => {
+    const admin = await login(t.app, 'admin@demo.gov.vn');
+    const before = await hours();
+    const res = await postForm(admin, '/admin/working-time', '/admin/working-time', {
+      ...PROVINCE_HOURS,
+      morningStart: '7h30',
+      afternoonStart: '11:00',
+      afternoonEnd: '12:00',
+      cutoff: '18:00',
+      weekendDays: ['0', '1', '2', '3', '4', '5', '6'],
+    });
+    assert.equal(res.status, 422);
+    assert.match(res.text, /id="morningStart-error">Nhập giờ theo dạng giờ:phút, ví dụ 07:30\./);
+    assert.match(res.text, /id="weekendDays-error">Phải còn ít nhất một ngày làm việc trong tuần\./);
+    assert.match(res.text, /value="7h30"/, 'what was typed comes back');
+    const order = await postForm(admin, '/admin/working-time', '/admin/working-time', {
+      ...PROVINCE_HOURS,
+      afternoonStart: '11:00',
+      afternoonEnd: '10:00',
+      cutoff: '18:00',
+    });
+    assert.equal(order.status, 422);
+    assert.match(
+      order.text,
+      /id="afternoonStart-error">Giờ bắt đầu buổi chiều không được sớm hơn giờ kết thúc buổi sáng\./,
+    );
+    assert.match(
+      order.text,
+      /id="afternoonEnd-error">Giờ kết thúc buổi chiều phải sau giờ bắt đầu buổi chiều\./,
+    );
+    assert.match(order.text, /id="cutoff-error">Giờ chốt tiếp nhận phải sau giờ bắt đầu buổi sáng/);
+    assert.deepEqual(await hours(), before);
+  });
+
+  it('sets the province’s hours: the next deadline is counted in them, on record', async () => {
+    const admin = await login(t.app, 'admin@demo.gov.vn');
+    // Monday 13:10: under the installed hours the afternoon has begun; in the province's, not until 13:30.
+    t.clock.set('2026-03-09T13:10:00+07:00');
+    const limit = { amount: 1, unit: 'WORKING_DAYS' } as const;
+    const dueBefore = local((await t.deps.calendars.current()).dueDate(t.clock.now(), limit));
+    assert.equal(dueBefore, '2026-03-10T13:10');
+    const res = await postForm(admin, '/admin/working-time', '/admin/working-time', PROVINCE_HOURS);
+    assert.equal(res.status, 303, res.text.slice(0, 500));
+    const page = await admin.get('/admin/working-time');
+    assert.match(page.text, /Đã lưu giờ làm việc/);
+    assert.match(page.text, /<dt>Buổi sáng<\/dt><dd>07:00–11:30<\/dd>/);
+    assert.match(page.text, /<dt>Buổi chiều<\/dt><dd>13:30–17:00<\/dd>/);
+    assert.match(page.text, /<dt>Lần thay đổi gần nhất<\/dt><dd>13:10, 09\/03\/2026, [^<]+<\/dd>/);
+    assert.deepEqual(await hours(), {
+      morningStart: '07:00',
+      morningEnd: '11:30',
+      afternoonStart: '13:30',
+      afternoonEnd: '17:00',
+      cutoff: '17:00',
+      weekendDays: [0, 6],
+      utcOffsetMinutes: 420,
+    });
+    // Counted from 13:30, eight working hours: 3½ on Monday afternoon and 4½ on Tuesday morning.
+    assert.equal(local((await t.deps.calendars.current()).dueDate(t.clock.now(), limit)), '2026-03-10T11:30');
+    // A dossier filed now gets it on its receipt.
+    const token = (
+      await request(t.app)
+        .post('/api/v1/tokens')
+        .send({ email: 'business@demo.gov.vn', password: 'Demo@12345' })
+    ).body.token as string;
+    const code = await filePermitByApi(t.app, token);
+    const d = (await t.deps.repos.dossiers.findByCode(code))!;
+    assert.equal(local(d.countingFrom!), '2026-03-09T13:30');
+    const audit = await t.deps.db('audit_log').where({ action: 'WORKING_TIME_SAVED' });
+    assert.equal(audit.length, 1);
+    assert.deepEqual(JSON.parse(audit[0].details), {
+      before: { morning: '07:30-11:30', afternoon: '13:00-17:00', cutoff: '16:00', weekendDays: [0, 6] },
+      after: { morning: '07:00-11:30', afternoon: '13:30-17:00', cutoff: '17:00', weekendDays: [0, 6] },
+    });
+    assert.equal((await t.deps.repos.audit.verifyChain()).ok, true);
+  });
+
+  it('lets an agency administrator read the hours but not change them; nobody else sees them', async () => {
+    const agencyAdmin = await login(t.app, 'agencyadmin@demo.gov.vn');
+    const page = await agencyAdmin.get('/admin/working-time');
+    assert.equal(page.status, 200);
+    assert.doesNotMatch(page.text, /<form method="post" action="\/admin\/working-time"/);
+    const token = await tokenFor(agencyAdmin, '/admin/holidays');
+    const res = await agencyAdmin
+      .post('/admin/working-time')
+      .type('form')
+      .send({ _csrf: token, ...PROVINCE_HOURS, morningStart: '06:00' });
+    assert.equal(res.status, 403);
+    assert.equal((await hours()).morningStart, '07:00');
+    const citizen = await login(t.app, 'citizen@demo.gov.vn');
+    assert.equal((await citizen.get('/admin/working-time')).status, 403);
   });
 });

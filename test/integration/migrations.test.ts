@@ -43,6 +43,7 @@ describe('migrations on a database that holds dossiers', () => {
     assert.ok(expected.includes('quang minh') && expected.includes('tran thi binh'));
     assert.ok(expected.includes('2400123458'), 'the tax code');
 
+    await rollbackLast(t.deps.db); // the office hours
     await rollbackLast(t.deps.db);
     assert.equal(await t.deps.db.schema.hasTable('dossier_name_keys'), false);
     await migrateToLatest(t.deps.db);
@@ -51,12 +52,19 @@ describe('migrations on a database that holds dossiers', () => {
     assert.ok(backfilled.rows.every((r) => Number(r.agency_id) === filed.dossier.agencyId));
   });
 
-  it('undoes the search indexes and makes them again, more than once', async () => {
+  it('undoes the search indexes and the office hours and makes them again, more than once', async () => {
     for (let round = 0; round < 2; round++) {
       await rollbackLast(t.deps.db);
+      assert.equal(await t.deps.db.schema.hasTable('working_time'), false);
+      await rollbackLast(t.deps.db);
       assert.equal(await t.deps.db.schema.hasTable('dossier_name_keys'), false);
-      assert.deepEqual(await migrateToLatest(t.deps.db), ['20261123180000_add_dossier_search_indexes']);
+      assert.deepEqual(await migrateToLatest(t.deps.db), [
+        '20261123180000_add_dossier_search_indexes',
+        '20261124100000_create_working_time',
+      ]);
     }
+    // The office hours come back as the portal shipped them.
+    assert.equal((await t.deps.repos.holidays.workingTime()).settings.morningStart, '07:30');
     assert.equal((await keysOf(code)).rows.length > 0, true);
   });
 });

@@ -246,6 +246,14 @@ const CASES: Case[] = [
     body: form(),
     expect: web({ systemAdmin: 303 }),
   },
+  { route: 'GET /admin/working-time', url: () => '/admin/working-time', expect: admins(200) },
+  {
+    route: 'POST /admin/working-time',
+    note: 'the office hours are the system administrator’s, like the holiday table',
+    url: () => '/admin/working-time',
+    body: form(),
+    expect: web({ systemAdmin: 422 }),
+  },
   { route: 'GET /admin/audit', url: () => '/admin/audit', expect: admins(200) },
   { route: 'GET /admin/certificates', url: () => '/admin/certificates', expect: admins(200) },
   { route: 'GET /admin/certificates/import', url: () => '/admin/certificates/import', expect: admins(200) },
@@ -362,20 +370,21 @@ const CASES: Case[] = [
         expect: ownerOnly(owner, which === 'permit' ? 200 : 404),
       },
       {
-        // The permit is released: too late to withdraw (409). The extract's owner is told the reason is
-        // missing (a redirect with the message). Anyone else's dossier: not theirs to act on (403).
+        // The owner is sent back to the dossier page with the reason nothing was done: the permit is
+        // released, too late to withdraw; the extract's reason is missing. Anyone else's dossier: not
+        // theirs to act on (403).
         route: 'POST /my/dossiers/:code/actions/withdraw',
         url: (c) => `/my/dossiers/${code(c)}/actions/withdraw`,
         body: form({ reason: '' }),
-        expect: web({ [owner]: which === 'permit' ? 409 : 303, [other]: 403 }),
+        expect: web({ [owner]: 303, [other]: 403 }),
       },
       {
-        // A paper nobody asked for: refused with a message on the dossier page (the extract), or too
-        // late (the permit).
+        // A paper nobody asked for (the extract), or too late (the permit): refused with a message on
+        // the dossier page.
         route: 'POST /my/dossiers/:code/resubmit',
         url: (c) => `/my/dossiers/${code(c)}/resubmit`,
         body: multipart({}, [{ field: 'not-asked', name: 'x.pdf' }]),
-        expect: web({ [owner]: which === 'permit' ? 409 : 303, [other]: 403 }),
+        expect: web({ [owner]: 303, [other]: 403 }),
       },
       {
         // The permit's owner sends an empty rating (422); the extract is not finished (409). Another
