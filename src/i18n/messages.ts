@@ -131,7 +131,8 @@ export const vi = {
   'v.holidayKind': 'Vui lòng chọn loại ngày: ngày nghỉ hoặc ngày làm bù.',
   'v.holidayDateRange': 'Ngày phải trong khoảng từ năm 2000 đến năm 2100.',
   'v.holidayYear': 'Vui lòng nhập năm từ 2000 đến 2100.',
-  'v.workingDayWeekend': 'Ngày làm bù phải là thứ Bảy hoặc Chủ nhật; ngày thường vốn đã là ngày làm việc.',
+  'v.workingDayWeekend':
+    'Ngày làm bù phải là một ngày nghỉ hằng tuần (thường là thứ Bảy hoặc Chủ nhật, xem trang Giờ làm việc); ngày thường vốn đã là ngày làm việc.',
   'account.title': 'Thông tin tài khoản',
   'account.profile': 'Hồ sơ',
   'account.contact': 'Liên hệ',
@@ -210,7 +211,7 @@ export const vi = {
   'v.weekday': 'Vui lòng chọn ngày trong tuần từ danh sách.',
   'v.weekendNotAll': 'Phải còn ít nhất một ngày làm việc trong tuần.',
   'admin.holidaysLead':
-    'Ngày nghỉ lễ, tết và ngày làm bù dùng để tính thời hạn giải quyết mọi hồ sơ. Thứ Bảy và Chủ nhật đã là ngày nghỉ, chỉ cần nhập khi là ngày làm bù.',
+    'Ngày nghỉ lễ, tết và ngày làm bù dùng để tính thời hạn giải quyết mọi hồ sơ. Ngày nghỉ hằng tuần (đặt ở trang Giờ làm việc) đã là ngày nghỉ, chỉ cần nhập khi là ngày làm bù.',
   'admin.holidaysReadOnly': 'Chỉ quản trị hệ thống được thay đổi lịch này.',
   'admin.holidayYear': 'Năm',
   'admin.holidayShowYear': 'Xem',
@@ -1053,7 +1054,7 @@ export const en: Record<MessageKey, string> = {
   'v.holidayDateRange': 'The date must be between the years 2000 and 2100.',
   'v.holidayYear': 'Enter a year from 2000 to 2100.',
   'v.workingDayWeekend':
-    'A make-up working day must be a Saturday or Sunday; weekdays are working days already.',
+    'A make-up working day must be a weekly day off (usually Saturday or Sunday, see Office hours); other days are working days already.',
   'account.title': 'Your account',
   'account.profile': 'Profile',
   'account.contact': 'Contact',
@@ -1131,7 +1132,7 @@ export const en: Record<MessageKey, string> = {
   'v.weekday': 'Choose days of the week from the list.',
   'v.weekendNotAll': 'At least one day of the week must be a working day.',
   'admin.holidaysLead':
-    'Public holidays and make-up working days, which every processing deadline is counted with. Saturdays and Sundays are days off already; list one only when it is worked.',
+    'Public holidays and make-up working days, which every processing deadline is counted with. The weekly days off (set under Office hours) are days off already; list one only when it is worked.',
   'admin.holidaysReadOnly': 'Only system administrators can change this calendar.',
   'admin.holidayYear': 'Year',
   'admin.holidayShowYear': 'Show',

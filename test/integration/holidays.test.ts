@@ -144,7 +144,10 @@ describe('system administrators edit the holiday table the deadlines are counted
       name: 'Làm bù',
     });
     assert.equal(weekday.status, 422);
-    assert.match(weekday.text, /id="kind-error">Ngày làm bù phải là thứ Bảy hoặc Chủ nhật/);
+    assert.match(
+      weekday.text,
+      /id="kind-error">Ngày làm bù phải là một ngày nghỉ hằng tuần \(thường là thứ Bảy hoặc Chủ nhật/,
+    );
     assert.equal(await row('2026-03-12'), undefined);
 
     const saturday = await postForm(admin, '/admin/holidays', '/admin/holidays', {
