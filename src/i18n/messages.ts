@@ -315,6 +315,8 @@ export const vi = {
   'submitted.receivedAt': 'Thời gian nộp',
   'submitted.countingFrom': 'Thời gian bắt đầu tính hạn',
   'submitted.due': 'Ngày hẹn trả kết quả',
+  'submitted.duePaused':
+    'Tạm dừng chờ bổ sung hồ sơ; còn {hours} giờ làm việc, tính tiếp từ khi nộp bổ sung (ngày hẹn mới được báo khi đó)',
   'submitted.receipt': 'Tải giấy tiếp nhận và hẹn trả kết quả (PDF)',
   'submitted.keepSecret':
     'Hãy giữ mã hồ sơ và mã tra cứu: ai có hai mã này có thể tra cứu tình trạng hồ sơ mà không cần đăng nhập.',
@@ -1237,6 +1239,8 @@ export const en: Record<MessageKey, string> = {
   'submitted.receivedAt': 'Submitted at',
   'submitted.countingFrom': 'Time limit counted from',
   'submitted.due': 'Result due',
+  'submitted.duePaused':
+    'Paused for a supplement; {hours} working hours left, counted again from the resubmission (the new date is given then)',
   'submitted.receipt': 'Download the receipt and appointment slip (PDF)',
   'submitted.keepSecret':
     'Keep the dossier code and the lookup secret: with both anyone can check the dossier without logging in.',
@@ -1859,6 +1863,13 @@ export function translator(lang: Language): Translate {
     const text = table[key] ?? vi[key as MessageKey] ?? key;
     return params ? text.replace(/\{(\w+)\}/g, (m, name: string) => String(params[name] ?? m)) : text;
   };
+}
+
+/** A number as people of the language write it: "38,5" in Vietnamese, "38.5" in English; at most two
+ * decimals. */
+export function formatNumber(lang: Language, n: number): string {
+  const rounded = Math.round(n * 100) / 100;
+  return lang === 'vi' ? String(rounded).replace('.', ',') : String(rounded);
 }
 
 /** Stored times are UTC; people see Vietnam time, as "09:00, 23/11/2026" in either language. */

@@ -1,5 +1,12 @@
 import type { NextFunction, Request, Response } from 'express';
-import { formatDate, formatDateTime, type Language, LANGUAGES, translator } from '../i18n/messages';
+import {
+  formatDate,
+  formatDateTime,
+  formatNumber,
+  type Language,
+  LANGUAGES,
+  translator,
+} from '../i18n/messages';
 
 export const LANG_COOKIE = 'lang';
 
@@ -17,5 +24,6 @@ export function i18n(req: Request, res: Response, next: NextFunction): void {
   res.locals.t = req.t;
   res.locals.fmtDateTime = (d: Date | null) => formatDateTime(req.lang, d);
   res.locals.fmtDate = formatDate;
+  res.locals.fmtNumber = (n: number) => formatNumber(req.lang, n);
   next();
 }

@@ -4,7 +4,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { Deps } from '../container';
 import { localText } from '../domain/procedureDefinition';
-import { agencyName, presentProcedure, presentTimeline } from './presenters';
+import { agencyName, pausedHoursLeft, presentProcedure, presentTimeline } from './presenters';
 
 const catalogueQuery = z.object({
   q: z.string().trim().max(200).optional().catch(undefined),
@@ -74,6 +74,7 @@ export function catalogueRoutes(deps: Deps): Router {
           agency: agencyName(req.lang, agency),
           submittedAt: view.dossier.submittedAt,
           dueAt: view.dossier.dueAt,
+          pausedHoursLeft: pausedHoursLeft(view.dossier),
           timeline: presentTimeline(req.t, view, agencyName(req.lang, agency)),
           result: await resultSummary(deps, view.dossier.id),
         };

@@ -18,6 +18,7 @@ import { parseMultipart, UploadError, uploadsOf, type MultipartBody } from './mu
 import {
   agencyName,
   dossierErrors,
+  pausedHoursLeft,
   presentProcedure,
   timeLimitText,
   presentContents,
@@ -276,6 +277,7 @@ export function dossierRoutes(deps: Deps): Router {
       submittedAt: view.dossier.submittedAt,
       countingFrom: view.dossier.countingFrom,
       dueAt: view.dossier.dueAt,
+      pausedHoursLeft: pausedHoursLeft(view.dossier),
       agency: agencyName(req.lang, agency),
       procedure: localText(def.name, req.lang),
       timeLimit: timeLimitText(req.t, def.timeLimit),

@@ -156,3 +156,9 @@ export function presentContents(req: Request, view: DossierView, agency: string)
     notices: NOTICE_KINDS.filter((k) => view.events.some((e) => e.action === NOTICE_EVENTS[k])),
   };
 }
+
+/** While the clock is paused for a supplement, the working hours it will count from the resubmission
+ * (the due date on record is the one before the pause, and will move); otherwise null. */
+export function pausedHoursLeft(d: { status: string; remainingMs: number | null }): number | null {
+  return d.status === 'SUPPLEMENT_REQUESTED' ? (d.remainingMs ?? 0) / 3_600_000 : null;
+}

@@ -165,6 +165,16 @@ describe('the workflow: receiving, review, approval, with the legal clock', () =
     const page = await applicant.get(`/my/dossiers/${encodeURIComponent(code)}`);
     assert.match(page.text, /Bản sao hộ chiếu bị mờ/);
     assert.match(page.text, /32 giờ làm việc còn lại/);
+    // The due date on record is the one before the pause: the page says the clock stands instead.
+    assert.match(
+      page.text,
+      /<dt>Ngày hẹn trả kết quả<\/dt><dd>Tạm dừng chờ bổ sung hồ sơ; còn 32 giờ làm việc, tính tiếp từ khi nộp bổ sung/,
+    );
+    const lookup = await request(t.app).get(
+      `/lookup?code=${encodeURIComponent(code)}&secret=${paused.secret!}`,
+    );
+    assert.match(lookup.text, /<dd>Tạm dừng chờ bổ sung hồ sơ; còn 32 giờ làm việc/);
+    assert.doesNotMatch(lookup.text, /<dd>09:00, 30\/11\/2026<\/dd>/, 'not the old date');
     const notice = await downloadPdfText(
       applicant,
       `/my/dossiers/${encodeURIComponent(code)}/notices/supplement.pdf`,
