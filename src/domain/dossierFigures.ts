@@ -159,6 +159,7 @@ export function legalDueAt(
   calendar: WorkingCalendar,
   dueAt: Date | null,
   history: readonly HistoryEvent[],
+  countingFrom: Date | null = null,
 ): Date | null {
   if (!history.some((e) => e.action === 'extend')) return dueAt;
   let due: Date | null = null;
@@ -166,7 +167,9 @@ export function legalDueAt(
   for (const e of history) {
     if (e.action === 'SUBMIT') due = e.dueAt;
     else if (e.action === 'request_supplement' && remaining === null) {
-      remaining = due ? Math.max(0, calendar.workingMillisBetween(e.occurredAt, due)) : 0;
+      const from =
+        countingFrom && countingFrom.getTime() > e.occurredAt.getTime() ? countingFrom : e.occurredAt;
+      remaining = due ? Math.max(0, calendar.workingMillisBetween(from, due)) : 0;
     } else if (e.action === 'resubmit' && remaining !== null) {
       if (due) due = calendar.addWorkingMillis(calendar.nextWorkingInstant(e.occurredAt), remaining);
       remaining = null;
@@ -186,7 +189,7 @@ export function classifyResolution(
   history: readonly HistoryEvent[],
 ): Resolution {
   const offset = calendar.settings.utcOffsetMinutes;
-  const due = legalDueAt(calendar, d.dueAt, history);
+  const due = legalDueAt(calendar, d.dueAt, history, d.countingFrom);
   return {
     timeliness: due ? timeliness(d.resolvedAt, due, offset) : 'ON_TIME',
     workingMs: Math.round(processingMillis(calendar, d.countingFrom ?? d.resolvedAt, d.resolvedAt, history)),

@@ -236,6 +236,26 @@ describe('the workflow: receiving, review, approval, with the legal clock', () =
     t.clock.set(MONDAY_9AM);
   });
 
+  it('leaves the whole time limit to a dossier asked for a supplement before its clock began', async () => {
+    // Filed Monday 16:10, after the cut-off: counted from Tuesday 07:30, due five working days later.
+    t.clock.set('2026-11-23T09:10:00.000Z');
+    const code = await file();
+    const filed = await dossier(code);
+    assert.equal(filed.countingFrom!.toISOString(), '2026-11-24T00:30:00.000Z');
+    t.clock.set('2026-11-23T09:15:00.000Z');
+    assert.equal((await act('reception', code, 'accept')).status, 200);
+    assert.equal((await act('reception', code, 'assign', { assignee: await specialistId() })).status, 200);
+    // Asked the same evening, 16:20: the clock has not begun, so all 40 working hours are left.
+    t.clock.set('2026-11-23T09:20:00.000Z');
+    const asked = await act('specialist', code, 'request_supplement', {
+      reason: 'Thiếu bản sao hộ chiếu.',
+      papers: ['passport'],
+    });
+    assert.equal(asked.status, 200, JSON.stringify(asked.body));
+    assert.equal((await dossier(code)).remainingMs, 40 * 3_600_000);
+    t.clock.set(MONDAY_9AM);
+  });
+
   it('refuses with a reason, and lets the applicant withdraw before a decision', async () => {
     const a = await file();
     assert.equal((await act('reception', a, 'refuse')).status, 422, 'a refusal needs a reason');

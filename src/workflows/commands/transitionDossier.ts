@@ -356,7 +356,10 @@ export class TransitionDossier {
         const codes = input.papers as string[];
         const unknown = codes.filter((c) => !def.papers.some((p) => p.code === c));
         if (unknown.length > 0) throw new ValidationError({ papers: 'v.papers' });
-        const remaining = d.dueAt ? Math.max(0, calendar.workingMillisBetween(now, d.dueAt)) : 0;
+        // Asked before the clock began (received after the cut-off, asked the same evening): the whole
+        // time limit is left, not the office time between the request and the counting start too.
+        const from = d.countingFrom && d.countingFrom.getTime() > now.getTime() ? d.countingFrom : now;
+        const remaining = d.dueAt ? Math.max(0, calendar.workingMillisBetween(from, d.dueAt)) : 0;
         Object.assign(changes, {
           pausedAt: now,
           remainingMs: remaining,
