@@ -129,4 +129,16 @@ describe('the engine on the commune workflow', () => {
       reason: 'UNKNOWN_ACTION',
     });
   });
+  it('lets the desk refuse to receive, and only the chair refuse a dossier once received', () => {
+    assert.equal(resolve(communeSimple, 'SUBMITTED', 'refuse', ['RECEPTION']).ok, true);
+    assert.deepEqual(resolve(communeSimple, 'IN_REVIEW', 'refuse', ['RECEPTION']), {
+      ok: false,
+      reason: 'NOT_YOUR_ROLE',
+    });
+    assert.equal(resolve(communeSimple, 'IN_REVIEW', 'refuse', ['APPROVER']).ok, true);
+    assert.deepEqual(resolve(communeSimple, 'SUBMITTED', 'refuse', ['APPROVER']), {
+      ok: false,
+      reason: 'NOT_YOUR_ROLE',
+    });
+  });
 });

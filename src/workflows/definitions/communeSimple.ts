@@ -21,6 +21,9 @@ export const communeSimple: WorkflowDefinition = {
       from: ['SUBMITTED', 'IN_REVIEW'],
       to: 'REFUSED',
       roles: ['RECEPTION', 'APPROVER'],
+      // The desk refuses to receive (mẫu 03); once received and checked, refusing is the chair's
+      // decision, as approving is.
+      rolesFrom: { SUBMITTED: ['RECEPTION'], IN_REVIEW: ['APPROVER'] },
       requires: ['reason'],
       notify: ['APPLICANT'],
     },
