@@ -29,7 +29,7 @@ import {
 
 // Cross-site request forgery, session fixation, login throttling and cookie flags (README, Security).
 
-type Fields = Record<string, string>;
+type Fields = Record<string, string | string[]>;
 interface FileField {
   field: string;
   name: string;
@@ -211,6 +211,21 @@ describe('CSRF: every state-changing form refuses a missing or foreign token and
         url: '/admin/holidays',
         agent: () => agents.systemAdmin!,
         fields: { date: '2027-03-15', kind: 'HOLIDAY', name: 'Ngày nghỉ giả' },
+        control: 303,
+      },
+      {
+        route: 'POST /admin/working-time',
+        url: '/admin/working-time',
+        agent: () => agents.systemAdmin!,
+        // The installed hours again: the control is saved (and on record) without moving any deadline.
+        fields: {
+          morningStart: '07:30',
+          morningEnd: '11:30',
+          afternoonStart: '13:00',
+          afternoonEnd: '17:00',
+          cutoff: '16:00',
+          weekendDays: ['6', '0'],
+        },
         control: 303,
       },
       {
