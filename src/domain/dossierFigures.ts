@@ -153,7 +153,9 @@ export interface Resolution {
  * after the resubmission), and never by an extension. An extension (mẫu 04) is the agency's apology for a
  * dossier it will not resolve in time, with a new date for the applicant: the dossier resolved by that
  * date is still a late one, or every agency could reach a perfect on-time rate by extending before it
- * releases. Without an extension in the history this is `dueAt`, the appointment in force.
+ * releases. Without an extension in the history this is `dueAt`, the appointment in force; before the
+ * first extension, each resubmission's recorded appointment is the one. Only a pause after an extension
+ * is counted again here, with the calendar of today.
  */
 export function legalDueAt(
   calendar: WorkingCalendar,
@@ -164,9 +166,16 @@ export function legalDueAt(
   if (!history.some((e) => e.action === 'extend')) return dueAt;
   let due: Date | null = null;
   let remaining: number | null = null;
+  let extended = false;
   for (const e of history) {
     if (e.action === 'SUBMIT') due = e.dueAt;
-    else if (e.action === 'request_supplement' && remaining === null) {
+    else if (e.action === 'extend') extended = true;
+    else if (e.action === 'resubmit' && remaining !== null && !extended) {
+      // Before any extension the appointment in force was this one: as recorded, with the calendar of
+      // that day (a holiday added since must not move it).
+      due = e.dueAt ?? due;
+      remaining = null;
+    } else if (e.action === 'request_supplement' && remaining === null) {
       const from =
         countingFrom && countingFrom.getTime() > e.occurredAt.getTime() ? countingFrom : e.occurredAt;
       remaining = due ? Math.max(0, calendar.workingMillisBetween(from, due)) : 0;

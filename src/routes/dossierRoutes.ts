@@ -134,6 +134,7 @@ export function dossierRoutes(deps: Deps): Router {
       body = await readForm(req);
     } catch (err) {
       if (!(err instanceof UploadError) || err.status === 403) throw err;
+      if (draftId && (await alreadySubmitted(req, res, draftId))) return;
       const draft = draftId ? await deps.dossiers.myDraft(req.user!, draftId) : undefined;
       const message = req.t(err.messageKey, err.details as Record<string, string | number> | undefined);
       const paper = typeof err.details?.paper === 'string' ? paperErrorKey(err.details.paper) : '_form';
@@ -171,8 +172,14 @@ export function dossierRoutes(deps: Deps): Router {
       );
       res.redirect(303, `/my/dossiers/${encodeURIComponent(dossier.code!)}/submitted`);
     } catch (err) {
-      // The same draft submitted by a request that ran alongside this one.
-      if (err instanceof ConflictError && draftId && (await alreadySubmitted(req, res, draftId))) return;
+      // The same draft submitted by a request that ran alongside this one (found no longer a draft, or
+      // changed under this one).
+      if (
+        draftId &&
+        (err instanceof ConflictError || err instanceof NotFoundError || err instanceof ValidationError)
+      ) {
+        if (await alreadySubmitted(req, res, draftId)) return;
+      }
       if (!(err instanceof ValidationError)) throw err;
       const draft = draftId ? await deps.dossiers.myDraft(req.user!, draftId) : undefined;
       const values = Object.fromEntries(Object.entries(body.fields).filter(([k]) => k !== '_csrf'));

@@ -413,6 +413,14 @@ describe('filing dossiers online', () => {
 
     // Two tabs at once.
     const other = await save();
+    const otherPage = await business.get(other);
+    const owner = (await t.deps.db('users').where({ email: 'business@demo.gov.vn' }).first()) as {
+      id: number;
+    };
+    const draftView = await t.deps.dossiers.myDraft(
+      (await t.deps.accounts.activeUser(owner.id))!,
+      Number(other.split('/').pop()),
+    );
     const tabs = await Promise.all([
       sendDossierForm(business, other, permitFields, []),
       sendDossierForm(business, other, permitFields, []),
@@ -423,6 +431,27 @@ describe('filing dossiers online', () => {
       tabs.map((r) => r.text.slice(0, 300)).join('\n'),
     );
     assert.equal(tabs[0]!.headers.location, tabs[1]!.headers.location);
+    // A save of the draft whose page was checked (still a draft) just before the other tab's submit
+    // committed, and which finds it submitted once its upload is read.
+    const service = t.deps.dossiers;
+    const check = service.submittedDraft.bind(service);
+    const read = service.myDraft.bind(service);
+    service.submittedDraft = async () => {
+      service.submittedDraft = check;
+      return null;
+    };
+    service.myDraft = async () => {
+      service.myDraft = read;
+      return draftView;
+    };
+    const late = await business
+      .post(other)
+      .field('_csrf', csrfFrom(otherPage.text))
+      .field('idempotencyKey', 'a-save-after-the-submit')
+      .field('companyName', permitFields.companyName!)
+      .field('intent', 'draft');
+    assert.equal(late.status, 303, late.text.slice(0, 300));
+    assert.equal(late.headers.location, tabs[0]!.headers.location);
     assert.equal(await dossierCount(), dossiers + 2);
     assert.equal(
       filesUnder(papersDir).length,

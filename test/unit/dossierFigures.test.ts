@@ -125,6 +125,46 @@ describe('what a resolution counts as', () => {
     assert.equal(at(vn('2026-12-04T09:01')), 'LATE');
   });
 
+  it('keeps the appointment a resubmission gave before an extension, whatever the calendar says since', () => {
+    // Due Monday 30 at 09:00; paused Wednesday 25 at 09:00 with 24 working hours left; resubmitted
+    // Tuesday 1 December at 09:00, so due Friday 4 at 09:00 (on record). A holiday on Thursday 3 is
+    // added afterwards; the agency extends, and resolves on Monday 7 at 08:00: late, as it would be
+    // without the extension.
+    const history = historyOf([
+      {
+        action: 'SUBMIT',
+        occurredAt: vn('2026-11-23T09:00'),
+        details: { dueAt: vn('2026-11-30T09:00').toISOString() },
+      },
+      { action: 'request_supplement', occurredAt: vn('2026-11-25T09:00'), details: {} },
+      {
+        action: 'resubmit',
+        occurredAt: vn('2026-12-01T09:00'),
+        details: { dueAt: vn('2026-12-04T09:00').toISOString() },
+      },
+      {
+        action: 'extend',
+        occurredAt: vn('2026-12-03T09:00'),
+        details: { dueAt: vn('2026-12-11T17:00').toISOString() },
+      },
+    ]);
+    const withHoliday = new WorkingCalendar([{ date: '2026-12-03', kind: 'HOLIDAY', name: 'Nghỉ thử' }]);
+    assert.equal(
+      legalDueAt(withHoliday, vn('2026-12-11T17:00'), history)?.toISOString(),
+      vn('2026-12-04T09:00').toISOString(),
+    );
+    const r = classifyResolution(
+      withHoliday,
+      {
+        resolvedAt: vn('2026-12-07T08:00'),
+        dueAt: vn('2026-12-11T17:00'),
+        countingFrom: vn('2026-11-23T09:00'),
+      },
+      history,
+    );
+    assert.equal(r.timeliness, 'LATE');
+  });
+
   it('counts a paused dossier as neither overdue nor closed, and a withdrawn one as closed', () => {
     const history = historyOf([
       {
