@@ -35,9 +35,11 @@ Commands:
                                 new signing PIN from SIGNING_PIN (never on the command line)
   pki list                      list every certificate with its state
   pki revoke --id N --reason R  revoke a certificate: it can sign no more
-  stats check                   recount the statistics from the event log and the ratings and report
-                                every daily count that differs from the one kept (exit 1 if any)
-  stats rebuild                 replace the kept daily counts by that recount
+  stats check [--reclassify]    recount the statistics from the event log and the ratings and report
+                                every daily count, and every resolved dossier's classification, that
+                                differs from the one kept (exit 1 if any); each resolution counts as
+                                recorded when it happened, or with --reclassify as judged again today
+  stats rebuild [--reclassify]  replace the kept daily counts and classifications by that recount
   files sweep [--dry-run]       remove stored files that no row names, written over a day ago (left by
                                 a process that died between writing a file and committing its row)
 `;
@@ -158,14 +160,15 @@ async function main(argv: string[]): Promise<number> {
       const db = createDb(config.database);
       const deps = buildDeps(config, db, systemClock, logger);
       try {
+        const reclassify = rest.includes('--reclassify');
         if (sub === 'rebuild') {
-          const done = await deps.statistics.rebuild();
+          const done = await deps.statistics.rebuild({ reclassify });
           console.log(
             `Statistics rebuilt from the event log: ${done.rows} daily rows, ${done.reclassified} dossiers reclassified.`,
           );
           return 0;
         }
-        const differences = await deps.statistics.check();
+        const differences = await deps.statistics.check({ reclassify });
         for (const d of differences.slice(0, 50)) {
           console.error(
             d.dossier

@@ -27,6 +27,7 @@ import {
   RESOLVING_ACTIONS,
   stateAt,
   type StateAt,
+  TIMELINESS,
   type Timeliness,
 } from '../domain/dossierFigures';
 import { ValidationError } from '../errors';
@@ -653,10 +654,15 @@ export class StatisticsService {
   }
 
   /**
-   * The daily counts derived afresh from the event log and the ratings, with today's calendar: each
-   * resolution classified from the due dates and pauses its history records.
+   * The daily counts derived afresh from the event log and the ratings. A resolution counts as it was
+   * classified when it happened, with that day's calendar and rules (the classification the dossier
+   * carries, else the one its event recorded): a holiday added or office hours changed since do not
+   * re-judge it. One with neither is judged from the due dates and pauses its history records. With
+   * `reclassify`, every resolution is judged again so, with today's calendar and rules (after an
+   * upgrade that changed how resolutions are judged); `reclassified` then lists the dossiers whose
+   * classification that changes.
    */
-  async recount(): Promise<Recount> {
+  async recount(opts: { reclassify?: boolean } = {}): Promise<Recount> {
     const calendar = await this.deps.calendars.current();
     const offset = calendar.settings.utcOffsetMinutes;
     const rows = new Map<string, DailyRow>();
@@ -681,21 +687,29 @@ export class StatisticsService {
           let resolution: Resolution | null = null;
           if ((RESOLVING_ACTIONS as readonly string[]).includes(e.action)) {
             const before = history.slice(0, i + 1);
-            resolution = classifyResolution(
-              calendar,
-              {
-                resolvedAt: e.occurredAt,
-                dueAt: stateAt(before, new Date(8.64e15)).dueAt,
-                countingFrom: d.countingFrom,
-              },
-              before,
-            );
             // The dossier carries the classification of its resolution (there is one; a later one wins).
+            const final = !history
+              .slice(i + 1)
+              .some((x) => (RESOLVING_ACTIONS as readonly string[]).includes(x.action));
+            const kept = final ? keptResolution(d) : null;
+            const judged = () =>
+              classifyResolution(
+                calendar,
+                {
+                  resolvedAt: e.occurredAt,
+                  dueAt: stateAt(before, new Date(8.64e15)).dueAt,
+                  countingFrom: d.countingFrom,
+                },
+                before,
+              );
+            resolution = opts.reclassify
+              ? judged()
+              : (kept ?? recordedResolution(d.events[i]!.details) ?? judged());
             if (
-              !history
-                .slice(i + 1)
-                .some((x) => (RESOLVING_ACTIONS as readonly string[]).includes(x.action)) &&
-              (d.timeliness !== resolution.timeliness || d.workingMs !== resolution.workingMs)
+              final &&
+              (kept === null ||
+                kept.timeliness !== resolution.timeliness ||
+                kept.workingMs !== resolution.workingMs)
             ) {
               reclassified.push({
                 dossierId: d.id,
@@ -731,8 +745,8 @@ export class StatisticsService {
    * Where the kept daily counts, and the classifications the resolved dossiers carry, differ from a
    * recount (nothing: they agree).
    */
-  async check(): Promise<CountDifference[]> {
-    const [kept, recount] = await Promise.all([this.deps.statistics.allDaily(), this.recount()]);
+  async check(opts: { reclassify?: boolean } = {}): Promise<CountDifference[]> {
+    const [kept, recount] = await Promise.all([this.deps.statistics.allDaily(), this.recount(opts)]);
     const keptBy = new Map(kept.map((r) => [dailyKey(r), r]));
     const recountedBy = new Map(recount.rows.map((r) => [dailyKey(r), r]));
     const out: CountDifference[] = [];
@@ -768,11 +782,26 @@ export class StatisticsService {
    * Replaces the daily counts by a recount from the log, and gives each resolved dossier the
    * classification the recount finds; returns how many daily rows it wrote and dossiers it reclassified.
    */
-  async rebuild(): Promise<{ rows: number; reclassified: number }> {
-    const { rows, reclassified } = await this.recount();
+  async rebuild(opts: { reclassify?: boolean } = {}): Promise<{ rows: number; reclassified: number }> {
+    const { rows, reclassified } = await this.recount(opts);
     await this.deps.statistics.replaceDaily(rows, reclassified);
     return { rows: rows.length, reclassified: reclassified.length };
   }
+}
+
+/** The classification a resolved dossier carries, fixed when it was resolved, when it holds one. */
+function keptResolution(d: { timeliness: string | null; workingMs: number | null }): Resolution | null {
+  if (!(TIMELINESS as readonly unknown[]).includes(d.timeliness) || d.workingMs === null) return null;
+  return { timeliness: d.timeliness as Timeliness, workingMs: d.workingMs };
+}
+
+/** The classification a resolving event recorded when it happened, when it holds a valid one. */
+function recordedResolution(details: Record<string, unknown>): Resolution | null {
+  const r = details.resolution as { timeliness?: unknown; workingMs?: unknown } | undefined;
+  if (!r || typeof r !== 'object') return null;
+  if (!(TIMELINESS as readonly unknown[]).includes(r.timeliness)) return null;
+  if (typeof r.workingMs !== 'number' || !Number.isFinite(r.workingMs) || r.workingMs < 0) return null;
+  return { timeliness: r.timeliness as Timeliness, workingMs: r.workingMs };
 }
 
 function emptySums(): DailySums {

@@ -680,23 +680,80 @@ describe('statistics: the figures from the event log, with pages, CSV, API and r
       procedure_id: row.procedure_id,
       withdrawals: 1,
     });
-    // G as a portal that counted an extension as more time left it: on time.
-    await t.deps.db('dossiers').where({ code: codes.extended }).update({ timeliness: 'ON_TIME' });
     const drift = await stats.check();
     assert.deepEqual(
-      drift.map((d) => [d.day, d.count, d.kept, d.recounted, d.dossier]),
+      drift.map((d) => [d.day, d.count, d.kept, d.recounted]),
       [
-        ['2020-01-01', 'withdrawals', 1, 0, undefined],
-        [row.day, 'released', Number(row.released) + 7, Number(row.released), undefined],
-        ['2026-12-04', 'timeliness', 'ON_TIME', 'LATE', codes.extended],
-      ].sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+        ['2020-01-01', 'withdrawals', 1, 0],
+        [row.day, 'released', Number(row.released) + 7, Number(row.released)],
+      ],
     );
-    assert.deepEqual(await stats.rebuild(), { rows: kept.length, reclassified: 1 });
+    assert.deepEqual(await stats.rebuild(), { rows: kept.length, reclassified: 0 });
     assert.deepEqual(await stats.check(), []);
-    assert.equal((await t.deps.repos.dossiers.findByCode(codes.extended!))!.timeliness, 'LATE');
     const rebuilt = await t.deps.db('statistics_daily').orderBy(['agency_id', 'day', 'procedure_id']);
     const plain = (rows: Record<string, unknown>[]) =>
       rows.map((r) => JSON.stringify(Object.values(r).map(String)));
     assert.deepEqual(plain(rebuilt), plain(kept));
+  });
+
+  it('judges past resolutions again only when asked: after an upgrade of the rules, not after new office hours', async () => {
+    const stats = t.deps.statistics;
+    const kept = await t.deps.db('statistics_daily').orderBy(['agency_id', 'day', 'procedure_id']);
+    const plain = (rows: Record<string, unknown>[]) =>
+      rows.map((r) => JSON.stringify(Object.values(r).map(String)));
+    // New office hours: what was resolved stays as it was judged on its day.
+    const admin = (await t.deps.accounts.activeUser(await userId('admin@demo.gov.vn')))!;
+    const ctx = { ip: '127.0.0.1', userAgent: 'test' };
+    const installed = (await t.deps.repos.holidays.workingTime()).settings;
+    await t.deps.holidays.saveWorkingTime(
+      admin,
+      {
+        morningStart: '07:00',
+        morningEnd: '11:30',
+        afternoonStart: '13:30',
+        afternoonEnd: '17:00',
+        cutoff: '17:00',
+        weekendDays: ['0', '6'],
+      },
+      ctx,
+    );
+    assert.deepEqual(await stats.check(), []);
+    assert.ok(
+      (await stats.check({ reclassify: true })).some((d) => d.count === 'working_ms'),
+      'judged again with the new hours, the working time spent would change',
+    );
+    await t.deps.holidays.saveWorkingTime(
+      admin,
+      { ...installed, weekendDays: installed.weekendDays.map(String) },
+      ctx,
+    );
+
+    // G as a portal that counted an extension as more time left it: on time, on the dossier and in the
+    // day's counts. Consistent by that rule; judged again, late.
+    const g = (await t.deps.repos.dossiers.findByCode(codes.extended!))!;
+    const day = { agency_id: g.agencyId, day: '2026-12-04', procedure_id: g.procedureId };
+    await t.deps.db('dossiers').where({ id: g.id }).update({ timeliness: 'ON_TIME' });
+    await t.deps
+      .db('statistics_daily')
+      .where(day)
+      .increment('resolved_on_time', 1)
+      .decrement('resolved_late', 1);
+    assert.deepEqual(await stats.check(), []);
+    const judged = await stats.check({ reclassify: true });
+    assert.deepEqual(
+      judged.map((d) => [d.day, d.count, d.kept, d.recounted, d.dossier]),
+      [
+        ['2026-12-04', 'resolved_on_time', 1, 0, undefined],
+        ['2026-12-04', 'resolved_late', 0, 1, undefined],
+        ['2026-12-04', 'timeliness', 'ON_TIME', 'LATE', codes.extended],
+      ],
+    );
+    assert.deepEqual(await stats.rebuild({ reclassify: true }), { rows: kept.length, reclassified: 1 });
+    assert.deepEqual(await stats.check(), []);
+    assert.equal((await t.deps.repos.dossiers.findByCode(codes.extended!))!.timeliness, 'LATE');
+    assert.deepEqual(
+      plain(await t.deps.db('statistics_daily').orderBy(['agency_id', 'day', 'procedure_id'])),
+      plain(kept),
+    );
   });
 });
