@@ -210,6 +210,8 @@ export const vi = {
     'Giờ chốt tiếp nhận phải sau giờ bắt đầu buổi sáng và không muộn hơn giờ kết thúc buổi chiều.',
   'v.weekday': 'Vui lòng chọn ngày trong tuần từ danh sách.',
   'v.weekendNotAll': 'Phải còn ít nhất một ngày làm việc trong tuần.',
+  'v.workingDayHours':
+    'Buổi sáng và buổi chiều cộng lại phải đúng 8 giờ: một ngày làm việc là 8 giờ làm việc.',
   'admin.holidaysLead':
     'Ngày nghỉ lễ, tết và ngày làm bù dùng để tính thời hạn giải quyết mọi hồ sơ. Ngày nghỉ hằng tuần (đặt ở trang Giờ làm việc) đã là ngày nghỉ, chỉ cần nhập khi là ngày làm bù.',
   'admin.holidaysReadOnly': 'Chỉ quản trị hệ thống được thay đổi lịch này.',
@@ -1133,6 +1135,8 @@ export const en: Record<MessageKey, string> = {
   'v.cutoffWithinHours': 'The cut-off must be after the morning starts and not after the afternoon ends.',
   'v.weekday': 'Choose days of the week from the list.',
   'v.weekendNotAll': 'At least one day of the week must be a working day.',
+  'v.workingDayHours':
+    'The morning and the afternoon must add up to 8 hours: a working day is 8 working hours.',
   'admin.holidaysLead':
     'Public holidays and make-up working days, which every processing deadline is counted with. The weekly days off (set under Office hours) are days off already; list one only when it is worked.',
   'admin.holidaysReadOnly': 'Only system administrators can change this calendar.',

@@ -67,6 +67,8 @@ const time = z
   .transform((v) => (/^\d{2}:\d{2}:\d{2}$/.test(v) ? v.slice(0, 5) : v))
   .refine((v) => HH_MM.test(v), { error: 'v.timeOfDay' });
 const minutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+/** 8 hours: a working day of civil servants (Labour Code, art. 105; Decision 188/1999/QĐ-TTg). */
+const WORKING_DAY_MINUTES = 8 * 60;
 
 /** The office hours form: two periods a day, the cut-off for counting from today, the week days off. */
 export const workingTimeSchema = z
@@ -99,6 +101,13 @@ export const workingTimeSchema = z
     ];
     for (const [path, ok, message] of order) {
       if (!ok) ctx.addIssue({ code: 'custom', path: [path], message });
+    }
+    // A working day is 8 working hours (the time limits in working days are counted so, and the
+    // statistics print working time in such days): the two periods must add up to it.
+    const total =
+      minutes(v.morningEnd) - minutes(v.morningStart) + (minutes(v.afternoonEnd) - minutes(v.afternoonStart));
+    if (order.every(([, ok]) => ok) && total !== WORKING_DAY_MINUTES) {
+      ctx.addIssue({ code: 'custom', path: ['afternoonEnd'], message: 'v.workingDayHours' });
     }
   });
 

@@ -358,6 +358,14 @@ describe('system administrators set the office hours the deadlines are counted i
       /id="afternoonEnd-error">Giờ kết thúc buổi chiều phải sau giờ bắt đầu buổi chiều\./,
     );
     assert.match(order.text, /id="cutoff-error">Giờ chốt tiếp nhận phải sau giờ bắt đầu buổi sáng/);
+    // In order, but seven and a half hours a day.
+    const short = await postForm(admin, '/admin/working-time', '/admin/working-time', {
+      ...PROVINCE_HOURS,
+      afternoonEnd: '16:30',
+      cutoff: '16:30',
+    });
+    assert.equal(short.status, 422);
+    assert.match(short.text, /id="afternoonEnd-error">Buổi sáng và buổi chiều cộng lại phải đúng 8 giờ/);
     assert.deepEqual(await hours(), before);
   });
 
