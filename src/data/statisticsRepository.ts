@@ -204,8 +204,8 @@ export class StatisticsRepository {
     }));
   }
 
-  /** Replaces every daily count by a recount, in one transaction. */
-  /** Replaces the daily counts, and sets the classification of the dossiers given, in one transaction. */
+  /** Replaces every daily count by a recount, and sets the classification of the dossiers given, in one
+   * transaction. */
   async replaceDaily(rows: readonly DailyRow[], reclassified: readonly Classification[] = []): Promise<void> {
     await this.db.transaction(async (trx) => {
       for (const c of reclassified) {

@@ -686,14 +686,14 @@ export class StatisticsService {
         history.forEach((e, i) => {
           let resolution: Resolution | null = null;
           if ((RESOLVING_ACTIONS as readonly string[]).includes(e.action)) {
-            const before = history.slice(0, i + 1);
             // The dossier carries the classification of its resolution (there is one; a later one wins).
             const final = !history
               .slice(i + 1)
               .some((x) => (RESOLVING_ACTIONS as readonly string[]).includes(x.action));
             const kept = final ? keptResolution(d) : null;
-            const judged = () =>
-              classifyResolution(
+            const judged = () => {
+              const before = history.slice(0, i + 1);
+              return classifyResolution(
                 calendar,
                 {
                   resolvedAt: e.occurredAt,
@@ -702,6 +702,7 @@ export class StatisticsService {
                 },
                 before,
               );
+            };
             resolution = opts.reclassify
               ? judged()
               : (kept ?? recordedResolution(d.events[i]!.details) ?? judged());
@@ -742,8 +743,8 @@ export class StatisticsService {
   }
 
   /**
-   * Where the kept daily counts, and the classifications the resolved dossiers carry, differ from a
-   * recount (nothing: they agree).
+   * Where the kept daily counts differ from a recount, and which resolved dossiers carry no
+   * classification or (with `reclassify`) one that judging again would change (nothing: they agree).
    */
   async check(opts: { reclassify?: boolean } = {}): Promise<CountDifference[]> {
     const [kept, recount] = await Promise.all([this.deps.statistics.allDaily(), this.recount(opts)]);
