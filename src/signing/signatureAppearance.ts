@@ -69,6 +69,22 @@ export function flateStream(entries: Record<string, PdfValue>, data: Buffer): st
   return `${serialize(head)}\nstream\n${compressed.toString('latin1')}\nendstream`;
 }
 
+/**
+ * The characters of dates, times and numbers, given the first CIDs of every subset whatever the text.
+ * The rest of an appearance (a signer's name and title, an agency's name, the labels) repeats from one
+ * signature to the next while its time does not, so with these in a fixed place a signer's subsets are
+ * the same glyphs in the same order, and their encoded font file can be reused.
+ */
+const FIXED_CHARACTERS = '0123456789:/.,-+() ';
+
+/**
+ * Encoded and compressed font files of recent subsets, by font and glyph list (in CID order): encoding a
+ * subset and deflating it is most of an appearance's cost. A handful of signers and seals at an agency
+ * make the same few subsets all day.
+ */
+const FONT_FILES = new Map<string, string>();
+const FONT_FILES_KEPT = 64;
+
 /** One font subset shared by every widget of the update. CIDs are the subset's glyph ids. */
 class FontSubset {
   readonly ref: PdfRef;
@@ -87,6 +103,7 @@ class FontSubset {
     this.font = sharedFont(documentFont);
     this.subset = this.font.createSubset();
     this.scale = 1000 / this.font.unitsPerEm;
+    this.showText(FIXED_CHARACTERS);
   }
 
   /**
@@ -122,12 +139,10 @@ class FontSubset {
 
   /** Writes the Type0 font, its CIDFont, descriptor, font file and ToUnicode map. */
   write(update: IncrementalUpdate): void {
-    const fontFile = Buffer.from(this.subset.encode());
+    const key = `${this.documentFont}:${this.glyphs.map((g) => g.id).join(',')}`;
     // The subset tag only has to differ between different subsets of one font; a hash of the glyph set
     // makes the output reproducible.
-    const digest = createHash('sha256')
-      .update(`${this.documentFont}:${this.glyphs.map((g) => g.id).join(',')}`)
-      .digest();
+    const digest = createHash('sha256').update(key).digest();
     const tag = [...digest.subarray(0, 6)].map((b) => String.fromCharCode(65 + (b % 26))).join('');
     const baseFont = name(`${tag}+${this.font.postscriptName.replace(/[^!-~]|[()<>[\]{}/%#]/g, '_')}`);
     const scaled = (v: number): PdfValue => raw(pdfNumber(v * this.scale));
@@ -139,7 +154,15 @@ class FontSubset {
     if (this.font.italicAngle !== 0) flags |= 64;
 
     const fontFileRef = update.allocate();
-    update.set(fontFileRef, flateStream({ Length1: raw(String(fontFile.length)) }, fontFile));
+    let fontFileObject = FONT_FILES.get(key);
+    if (fontFileObject === undefined) {
+      const fontFile = Buffer.from(this.subset.encode());
+      fontFileObject = flateStream({ Length1: raw(String(fontFile.length)) }, fontFile);
+      if (FONT_FILES.size >= FONT_FILES_KEPT) FONT_FILES.delete(FONT_FILES.keys().next().value!);
+    } else FONT_FILES.delete(key);
+    // Most recently used last, so that the oldest goes first.
+    FONT_FILES.set(key, fontFileObject);
+    update.set(fontFileRef, fontFileObject);
 
     const descriptorRef = update.allocate();
     const { bbox } = this.font;

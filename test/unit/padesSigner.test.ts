@@ -491,6 +491,33 @@ describe('PAdES signing', () => {
     assert.ok(decoded.some((letters) => [...'BANQUẢLÝ'].every((c) => letters.includes(c))));
   });
 
+  it('gives a signer the same font subsets whatever the time it shows, and the new time still extracts', async () => {
+    const later = {
+      ...approverWidget,
+      items: approverWidget.items.map((item) =>
+        item.kind === 'text' && item.text.startsWith('Thời gian ký')
+          ? { ...item, text: 'Thời gian ký: 27/08/2026 14:39' }
+          : item,
+      ),
+    };
+    const again = await signPdf(
+      source,
+      approverOptions({ widgets: [later], signingTime: new Date(NOW + 3_600_000) }),
+    );
+    const fontFiles = (pdf: Buffer) => {
+      const update = pdf.subarray(source.length).toString('latin1');
+      const structure = readPdfStructure(pdf);
+      return [...update.matchAll(/\/FontFile2 (\d+) 0 R/g)].map((m) =>
+        readObjectStream(pdf, structure.xref.get(Number(m[1]))?.offset ?? 0).toString('hex'),
+      );
+    };
+    const first = fontFiles(oneSignature);
+    assert.equal(first.length, 2, 'regular and bold');
+    assert.deepEqual(fontFiles(again), first);
+    assertIncludes(extractText(writeTemp(again)), 'Thời gian ký: 27/08/2026 14:39');
+    assertValidSignature(pdfsig(again)[0], 'ChuKyLanhDao', true);
+  });
+
   it('writes the signature dictionary of PAdES with Vietnamese text strings', () => {
     const update = oneSignature.subarray(source.length).toString('latin1');
     assert.match(
