@@ -148,6 +148,26 @@ export interface Resolution {
 }
 
 /**
+ * The working time left on a dossier's clock when it stops for a supplement at `at`. Asked before the
+ * clock began (received after the cut-off, asked the same evening), the whole time limit is left, not
+ * the office time between the request and the counting start too.
+ */
+export function timeLeftAtPause(
+  calendar: WorkingCalendar,
+  at: Date,
+  dueAt: Date | null,
+  countingFrom: Date | null,
+): number {
+  const from = countingFrom && countingFrom.getTime() > at.getTime() ? countingFrom : at;
+  return dueAt ? Math.max(0, calendar.workingMillisBetween(from, dueAt)) : 0;
+}
+
+/** The appointment after a resubmission at `at`: the time left, counted from the next working moment. */
+export function dueAfterResume(calendar: WorkingCalendar, at: Date, timeLeftMs: number): Date {
+  return calendar.addWorkingMillis(calendar.nextWorkingInstant(at), timeLeftMs);
+}
+
+/**
  * The appointment a dossier is held to: the one set at filing, moved by each pause for a supplement as
  * the clock moved it (the working time left at the request, counted again from the first working moment
  * after the resubmission), and never by an extension. An extension (mẫu 04) is the agency's apology for a
@@ -176,11 +196,9 @@ export function legalDueAt(
       due = e.dueAt ?? due;
       remaining = null;
     } else if (e.action === 'request_supplement' && remaining === null) {
-      const from =
-        countingFrom && countingFrom.getTime() > e.occurredAt.getTime() ? countingFrom : e.occurredAt;
-      remaining = due ? Math.max(0, calendar.workingMillisBetween(from, due)) : 0;
+      remaining = timeLeftAtPause(calendar, e.occurredAt, due, countingFrom);
     } else if (e.action === 'resubmit' && remaining !== null) {
-      if (due) due = calendar.addWorkingMillis(calendar.nextWorkingInstant(e.occurredAt), remaining);
+      if (due) due = dueAfterResume(calendar, e.occurredAt, remaining);
       remaining = null;
     }
   }

@@ -14,8 +14,10 @@ import type { ProcedureRepository, ProcedureVersion } from '../../data/procedure
 import type { StatisticsRepository } from '../../data/statisticsRepository';
 import {
   classifyResolution,
+  dueAfterResume,
   eventIncrement,
   historyOf,
+  timeLeftAtPause,
   localDateOf,
   type Resolution,
   RESOLVING_ACTIONS,
@@ -356,10 +358,7 @@ export class TransitionDossier {
         const codes = input.papers as string[];
         const unknown = codes.filter((c) => !def.papers.some((p) => p.code === c));
         if (unknown.length > 0) throw new ValidationError({ papers: 'v.papers' });
-        // Asked before the clock began (received after the cut-off, asked the same evening): the whole
-        // time limit is left, not the office time between the request and the counting start too.
-        const from = d.countingFrom && d.countingFrom.getTime() > now.getTime() ? d.countingFrom : now;
-        const remaining = d.dueAt ? Math.max(0, calendar.workingMillisBetween(from, d.dueAt)) : 0;
+        const remaining = timeLeftAtPause(calendar, now, d.dueAt, d.countingFrom);
         Object.assign(changes, {
           pausedAt: now,
           remainingMs: remaining,
@@ -385,8 +384,7 @@ export class TransitionDossier {
         const problems = checkPapers(def, papersToCheck(kept, uploads), true);
         if (Object.keys(problems.errors).length > 0)
           throw new ValidationError(problems.errors, problems.params);
-        const resumeAt = calendar.nextWorkingInstant(now);
-        const dueAt = calendar.addWorkingMillis(resumeAt, d.remainingMs ?? 0);
+        const dueAt = dueAfterResume(calendar, now, d.remainingMs ?? 0);
         Object.assign(changes, { pausedAt: null, remainingMs: null, dueAt });
         Object.assign(details, {
           previousDueAt: d.dueAt?.toISOString() ?? null,
