@@ -54,11 +54,18 @@ const MAX_DAYS_OFF_IN_A_ROW = 3 * 366;
 const HH_MM = /^([01]\d|2[0-3]):([0-5]\d)$/;
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
+/** Minutes since midnight of an 'HH:MM' time of day, or null when it is not one. */
+export function minutesOfDay(value: unknown): number | null {
+  const m = typeof value === 'string' ? HH_MM.exec(value) : null;
+  return m ? Number(m[1]) * 60 + Number(m[2]) : null;
+}
+
 function minutesOf(settings: WorkingTimeSettings, key: keyof WorkingTimeSettings): number {
   const value = settings[key];
-  const m = typeof value === 'string' ? HH_MM.exec(value) : null;
-  if (!m) throw new Error(`working time setting ${key} must be HH:MM, got ${JSON.stringify(value)}`);
-  return Number(m[1]) * 60 + Number(m[2]);
+  const minutes = minutesOfDay(value);
+  if (minutes === null)
+    throw new Error(`working time setting ${key} must be HH:MM, got ${JSON.stringify(value)}`);
+  return minutes;
 }
 
 /** Days since 1970-01-01 of a 'YYYY-MM-DD' date, or NaN when it is not a real date. */

@@ -107,11 +107,10 @@ export class FileStore {
   /**
    * Removes files that no row names any more, after the commit that let go of them. What is committed
    * stands: a file that cannot be removed now (a busy or read-only disk) is left for the stray-file
-   * sweep, never turned into an error for a request that succeeded. Returns the files left behind.
+   * sweep, never turned into an error for a request that succeeded.
    */
-  async removeReleased(relPaths: readonly string[]): Promise<string[]> {
-    const results = await Promise.allSettled(relPaths.map((p) => this.remove(p)));
-    return relPaths.filter((_, i) => results[i]!.status === 'rejected');
+  async removeReleased(relPaths: readonly string[]): Promise<void> {
+    await Promise.allSettled(relPaths.map((p) => this.remove(p)));
   }
 
   read(relPath: string): fs.ReadStream {

@@ -13,6 +13,7 @@ import {
   CALENDAR_DAY_KINDS,
   type CalendarDay,
   DEFAULT_WORKING_TIME,
+  minutesOfDay,
   WorkingCalendar,
   type WorkingTimeSettings,
 } from '../domain/workingCalendar';
@@ -58,15 +59,14 @@ export const holidaySchema = z.object({
 });
 export type HolidayInput = z.output<typeof holidaySchema>;
 
-const HH_MM = /^([01]\d|2[0-3]):[0-5]\d$/;
 const time = z
   .string({ error: 'v.required' })
   .trim()
   .min(1, { error: 'v.required' })
   // A browser's time field may send seconds ("07:30:00"): the minute is what counts.
   .transform((v) => (/^\d{2}:\d{2}:\d{2}$/.test(v) ? v.slice(0, 5) : v))
-  .refine((v) => HH_MM.test(v), { error: 'v.timeOfDay' });
-const minutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+  .refine((v) => minutesOfDay(v) !== null, { error: 'v.timeOfDay' });
+const minutes = (hhmm: string) => minutesOfDay(hhmm)!;
 /** 8 hours: a working day of civil servants (Labour Code, art. 105; Decision 188/1999/QĐ-TTg). */
 const WORKING_DAY_MINUTES = 8 * 60;
 
@@ -88,7 +88,7 @@ export const workingTimeSchema = z
   .superRefine((v, ctx) => {
     // The order of the times is checked once each of them is a time.
     const times = [v.morningStart, v.morningEnd, v.afternoonStart, v.afternoonEnd, v.cutoff];
-    if (!times.every((t) => typeof t === 'string' && HH_MM.test(t))) return;
+    if (!times.every((t) => minutesOfDay(t) !== null)) return;
     const order: [keyof typeof v, boolean, string][] = [
       ['morningEnd', minutes(v.morningEnd) > minutes(v.morningStart), 'v.morningEndAfterStart'],
       ['afternoonStart', minutes(v.afternoonStart) >= minutes(v.morningEnd), 'v.afternoonAfterMorning'],
